@@ -1,0 +1,215 @@
+//! Runs the rules over a [`State`] and stamps each fact a rule reports with its code, level and
+//! reference. Rules stay pure: the clock comes in through [`Options::now`].
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::rules::{self, Rule};
+use crate::state::{Gap, Place, State};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Note,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Error => "error",
+            Self::Warning => "warning",
+            Self::Note => "note",
+        }
+    }
+}
+
+/// What a rule is set to: off, a warning, or an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Level {
+    Allow,
+    Warn,
+    Deny,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Allow => "allow",
+            Self::Warn => "warn",
+            Self::Deny => "deny",
+        }
+    }
+
+    fn severity(self) -> Option<Severity> {
+        match self {
+            Self::Allow => None,
+            Self::Warn => Some(Severity::Warning),
+            Self::Deny => Some(Severity::Error),
+        }
+    }
+}
+
+/// One fact a rule found: what is wrong, where, what it must be, and how to fix it.
+#[derive(Debug, Clone)]
+pub struct Violation {
+    pub place: Place,
+    pub message: String,
+    /// Said at the offending property: what the value must be.
+    pub label: String,
+    pub help: String,
+    /// The rule could not tell: the data it needs is missing or could not be read.
+    pub unverified: bool,
+    /// Byte range inside a string value that is wrong (the bad part of a key URI).
+    pub within: Option<std::ops::Range<usize>>,
+}
+
+impl Violation {
+    pub fn new(place: Place, message: impl Into<String>, label: impl Into<String>, help: impl Into<String>) -> Self {
+        Self {
+            place,
+            message: message.into(),
+            label: label.into(),
+            help: help.into(),
+            unverified: false,
+            within: None,
+        }
+    }
+
+    /// Narrows the label to part of the string value.
+    pub fn within(mut self, range: std::ops::Range<usize>) -> Self {
+        self.within = Some(range);
+        self
+    }
+
+    /// A requirement that could not be checked. It never passes silently.
+    pub fn unverified(place: Place, message: impl Into<String>, label: impl Into<String>, help: impl Into<String>) -> Self {
+        Self {
+            unverified: true,
+            ..Self::new(place, message, label, help)
+        }
+    }
+}
+
+impl Gap {
+    /// The finding of a rule that needed what this gap lacks; `requirement` says what could
+    /// not be verified (`purge protection`).
+    pub fn unverified(&self, requirement: &str) -> Violation {
+        Violation::unverified(
+            self.place.clone(),
+            format!("could not verify {requirement}: {}", self.reason),
+            self.label.clone(),
+            self.remedy.clone(),
+        )
+    }
+}
+
+/// A violation stamped by the engine.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub rule: &'static Rule,
+    pub severity: Severity,
+    pub violation: Violation,
+}
+
+impl Finding {
+    pub fn code(&self) -> &'static str {
+        self.rule.code
+    }
+    pub fn resource(&self) -> &str {
+        &self.violation.place.resource
+    }
+    pub fn pointer(&self) -> &str {
+        &self.violation.place.pointer
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub now: DateTime<Utc>,
+    pub expiry_warning_days: i64,
+    /// Overrides of the rules' default levels, by code.
+    pub levels: HashMap<&'static str, Level>,
+}
+
+impl Options {
+    pub fn new(now: DateTime<Utc>) -> Self {
+        Self {
+            now,
+            expiry_warning_days: 30,
+            levels: HashMap::new(),
+        }
+    }
+
+    pub fn level(&self, rule: &Rule) -> Level {
+        self.levels.get(rule.code).copied().unwrap_or(rule.default_level)
+    }
+}
+
+/// What a rule reads besides the state.
+pub struct Context<'a> {
+    pub state: &'a State,
+    pub now: DateTime<Utc>,
+    pub expiry_warning_days: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// Sorted by code, then resource, then pointer.
+    pub findings: Vec<Finding>,
+    pub rules_checked: usize,
+    pub rules_passed: usize,
+}
+
+impl Report {
+    pub fn count(&self, severity: Severity) -> usize {
+        self.findings.iter().filter(|f| f.severity == severity).count()
+    }
+
+    pub fn worst(&self) -> Option<Severity> {
+        self.findings.iter().map(|f| f.severity).max()
+    }
+}
+
+pub fn run(state: &State, options: &Options) -> Report {
+    let context = Context {
+        state,
+        now: options.now,
+        expiry_warning_days: options.expiry_warning_days,
+    };
+    let mut findings = Vec::new();
+    let mut rules_checked = 0;
+    let mut rules_passed = 0;
+    for rule in rules::ALL {
+        let Some(severity) = options.level(rule).severity() else {
+            continue;
+        };
+        rules_checked += 1;
+        let violations = (rule.check)(&context);
+        if violations.is_empty() {
+            rules_passed += 1;
+        }
+        findings.extend(violations.into_iter().map(|violation| Finding {
+            rule,
+            // A requirement that could not be verified fails closed, whatever the rule's level.
+            severity: if violation.unverified && !rule.unverified_at_own_level {
+                Severity::Error
+            } else {
+                severity
+            },
+            violation,
+        }));
+    }
+    findings.sort_by(|a, b| {
+        (a.code(), a.resource(), a.pointer(), &a.violation.message)
+            .cmp(&(b.code(), b.resource(), b.pointer(), &b.violation.message))
+    });
+    Report {
+        findings,
+        rules_checked,
+        rules_passed,
+    }
+}

@@ -1,0 +1,65 @@
+//! The JSON report, version 1 (a public contract: fields are added, never renamed).
+
+use serde::Serialize;
+
+use crate::engine::{Report, Severity};
+
+pub const VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    version: u32,
+    findings: Vec<JsonFinding<'a>>,
+    summary: JsonSummary,
+}
+
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    code: &'static str,
+    name: &'static str,
+    severity: Severity,
+    message: &'a str,
+    resource: &'a str,
+    pointer: &'a str,
+    help: &'a str,
+    unverified: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsonSummary {
+    errors: usize,
+    warnings: usize,
+    notes: usize,
+    rules_checked: usize,
+}
+
+pub fn render(report: &Report) -> Result<String, serde_json::Error> {
+    let findings = report
+        .findings
+        .iter()
+        .map(|f| JsonFinding {
+            code: f.rule.code,
+            name: f.rule.name,
+            severity: f.severity,
+            message: &f.violation.message,
+            resource: f.resource(),
+            pointer: f.pointer(),
+            help: &f.violation.help,
+            unverified: f.violation.unverified,
+        })
+        .collect();
+    let body = JsonReport {
+        version: VERSION,
+        findings,
+        summary: JsonSummary {
+            errors: report.count(Severity::Error),
+            warnings: report.count(Severity::Warning),
+            notes: report.count(Severity::Note),
+            rules_checked: report.rules_checked,
+        },
+    };
+    let mut text = serde_json::to_string_pretty(&body)?;
+    text.push('\n');
+    Ok(text)
+}

@@ -1,0 +1,6 @@
+//! Sources of [`State`](crate::state::State): each produces the same typed state with its
+//! source text attached.
+
+pub mod document;
+pub mod error;
+pub mod snapshot;

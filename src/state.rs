@@ -1,0 +1,85 @@
+//! What the rules see: typed resources, each tied to the text it came from.
+
+use std::sync::Arc;
+
+use crate::model::{Cluster, Identity, Key, KeyVersion, Vault};
+use crate::source::document::SourceDoc;
+
+/// A position in some source text: which resource, and the JSON pointer inside its body.
+#[derive(Debug, Clone)]
+pub struct Place {
+    pub doc: Arc<SourceDoc>,
+    /// Pointer of the resource body inside `doc` (`/vault` in a snapshot, empty for a body of its own).
+    pub base: String,
+    /// ARM ID or key URI of the resource, for reports.
+    pub resource: String,
+    /// Pointer relative to the resource body.
+    pub pointer: String,
+}
+
+impl Place {
+    /// Pointer inside the whole document.
+    pub fn absolute(&self) -> String {
+        format!("{}{}", self.base, self.pointer)
+    }
+}
+
+/// One resource body and where it came from.
+#[derive(Debug, Clone)]
+pub struct Resource<T> {
+    pub body: T,
+    /// Short name for messages (`kv-prod`).
+    pub name: String,
+    /// ARM ID or key URI.
+    pub id: String,
+    pub doc: Arc<SourceDoc>,
+    pub base: String,
+}
+
+impl<T> Resource<T> {
+    pub fn at(&self, pointer: impl Into<String>) -> Place {
+        Place {
+            doc: Arc::clone(&self.doc),
+            base: self.base.clone(),
+            resource: self.id.clone(),
+            pointer: pointer.into(),
+        }
+    }
+}
+
+/// Why a section is not there. "Not given" and "could not read" are different facts, and the
+/// reports say which.
+#[derive(Debug, Clone)]
+pub struct Gap {
+    /// What is missing, as the user would name it (`the vault`, `the cluster location`).
+    pub what: String,
+    /// Why it is missing (`the snapshot has no \`vault\` section`, `ARM answered 403 ...`).
+    pub reason: String,
+    /// Said at the place: what is absent there (`\`vault\` is missing`).
+    pub label: String,
+    /// What the user can do about it.
+    pub remedy: String,
+    pub place: Place,
+}
+
+pub type Section<T> = Result<T, Gap>;
+
+/// A value of the target (region, key URI) with the place it was read from.
+#[derive(Debug, Clone)]
+pub struct Located<T> {
+    pub value: T,
+    pub place: Place,
+}
+
+/// Everything one check needs: the target (where the cluster goes, which key it uses) and the
+/// state of each resource.
+#[derive(Debug, Clone)]
+pub struct State {
+    pub location: Section<Located<String>>,
+    pub key_uri: Section<Located<String>>,
+    pub identity: Section<Resource<Identity>>,
+    pub vault: Section<Resource<Vault>>,
+    pub key: Section<Resource<Key>>,
+    pub key_versions: Section<Vec<Resource<KeyVersion>>>,
+    pub cluster: Option<Resource<Cluster>>,
+}

@@ -1,0 +1,62 @@
+//! Every shipped fixture, rendered in every format, and each failing fixture fails its rule.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use cmk_check::engine::{self, Options, Report};
+use cmk_check::render::human::{self, Style};
+use cmk_check::render::json;
+use cmk_check::rules::ALL;
+use cmk_check::source::snapshot;
+
+/// The clock of every fixture run.
+const NOW: &str = "2026-11-27T12:00:00Z";
+
+fn run(path: &Path) -> Report {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let name = path.strip_prefix(root).unwrap_or(path).display().to_string();
+    let text = std::fs::read_to_string(path).unwrap();
+    let state = snapshot::parse(&name, text).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let now: DateTime<Utc> = NOW.parse().unwrap();
+    engine::run(&state, &Options::new(now))
+}
+
+#[test]
+fn every_fixture_renders_as_before() {
+    insta::glob!("../fixtures", "**/*.json", |path| {
+        let report = run(path);
+        insta::assert_snapshot!("human", human::render(&report, Style::PLAIN));
+        insta::assert_snapshot!("json", json::render(&report).unwrap());
+    });
+}
+
+#[test]
+fn the_clean_fixture_passes_every_rule() {
+    let report = run(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/clean.json"));
+    assert!(report.findings.is_empty(), "{:#?}", report.findings);
+    assert_eq!(report.rules_checked, ALL.len());
+    assert_eq!(report.rules_passed, ALL.len());
+}
+
+/// `fixtures/fail/CMK004-*.json` must produce a CMK004 finding.
+#[test]
+fn each_failing_fixture_fails_the_rule_it_is_named_after() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/fail");
+    let mut covered = BTreeSet::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let file = path.file_name().unwrap().to_string_lossy().to_string();
+        let code = &file[..6];
+        let report = run(&path);
+        assert!(
+            report.findings.iter().any(|f| f.code() == code && !f.violation.unverified),
+            "{file} should fail {code}, got {:?}",
+            report.findings.iter().map(|f| f.code()).collect::<Vec<_>>()
+        );
+        covered.insert(code.to_string());
+    }
+    let all: BTreeSet<String> = ALL.iter().map(|r| r.code.to_string()).collect();
+    let uncovered: Vec<_> = all.difference(&covered).collect();
+    assert!(uncovered.is_empty(), "rules without a failing fixture: {uncovered:?}");
+}
