@@ -16,7 +16,8 @@ pub fn same_region(a: &str, b: &str) -> bool {
 
 /// ARM IDs are case-insensitive (`resourceGroups` vs `resourcegroups`) and may carry a trailing `/`.
 pub fn same_id(a: &str, b: &str) -> bool {
-    a.trim_end_matches('/').eq_ignore_ascii_case(b.trim_end_matches('/'))
+    a.trim_end_matches('/')
+        .eq_ignore_ascii_case(b.trim_end_matches('/'))
 }
 
 pub fn same_guid(a: &str, b: &str) -> bool {
@@ -76,9 +77,15 @@ mod tests {
             Some("Microsoft.ManagedIdentity/userAssignedIdentities")
         );
         assert_eq!(
-            type_from_id("/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/v/keys/k").as_deref(),
+            type_from_id(
+                "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/v/keys/k"
+            )
+            .as_deref(),
             Some("Microsoft.KeyVault/vaults/keys")
         );
-        assert_eq!(type_from_id("/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults"), None);
+        assert_eq!(
+            type_from_id("/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults"),
+            None
+        );
     }
 }

@@ -68,7 +68,12 @@ pub struct Violation {
 }
 
 impl Violation {
-    pub fn new(place: Place, message: impl Into<String>, label: impl Into<String>, help: impl Into<String>) -> Self {
+    pub fn new(
+        place: Place,
+        message: impl Into<String>,
+        label: impl Into<String>,
+        help: impl Into<String>,
+    ) -> Self {
         Self {
             place,
             message: message.into(),
@@ -86,7 +91,12 @@ impl Violation {
     }
 
     /// A requirement that could not be checked. It never passes silently.
-    pub fn unverified(place: Place, message: impl Into<String>, label: impl Into<String>, help: impl Into<String>) -> Self {
+    pub fn unverified(
+        place: Place,
+        message: impl Into<String>,
+        label: impl Into<String>,
+        help: impl Into<String>,
+    ) -> Self {
         Self {
             unverified: true,
             ..Self::new(place, message, label, help)
@@ -145,7 +155,10 @@ impl Options {
     }
 
     pub fn level(&self, rule: &Rule) -> Level {
-        self.levels.get(rule.code).copied().unwrap_or(rule.default_level)
+        self.levels
+            .get(rule.code)
+            .copied()
+            .unwrap_or(rule.default_level)
     }
 }
 
@@ -166,7 +179,10 @@ pub struct Report {
 
 impl Report {
     pub fn count(&self, severity: Severity) -> usize {
-        self.findings.iter().filter(|f| f.severity == severity).count()
+        self.findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .count()
     }
 
     pub fn worst(&self) -> Option<Severity> {
@@ -204,8 +220,12 @@ pub fn run(state: &State, options: &Options) -> Report {
         }));
     }
     findings.sort_by(|a, b| {
-        (a.code(), a.resource(), a.pointer(), &a.violation.message)
-            .cmp(&(b.code(), b.resource(), b.pointer(), &b.violation.message))
+        (a.code(), a.resource(), a.pointer(), &a.violation.message).cmp(&(
+            b.code(),
+            b.resource(),
+            b.pointer(),
+            &b.violation.message,
+        ))
     });
     Report {
         findings,

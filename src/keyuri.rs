@@ -69,7 +69,10 @@ impl KeyUri {
             ));
         }
         let Some((vault, suffix)) = host.split_once('.') else {
-            return Err(err("the host must be `<vault>.vault.azure.net` (or a sovereign-cloud suffix)", host_span));
+            return Err(err(
+                "the host must be `<vault>.vault.azure.net` (or a sovereign-cloud suffix)",
+                host_span,
+            ));
         };
         if !VAULT_SUFFIXES.contains(&suffix) {
             return Err(err(
@@ -92,14 +95,21 @@ impl KeyUri {
             _ => {
                 return Err(err(
                     "the path must be `/keys/<name>[/<version>]`",
-                    if whole_path.is_empty() { 0..input.len() } else { whole_path },
+                    if whole_path.is_empty() {
+                        0..input.len()
+                    } else {
+                        whole_path
+                    },
                 ))
             }
         }
         let name_start = path_start + "/keys/".len();
         let name = segments.get(1).copied().unwrap_or("");
         if name.is_empty() {
-            return Err(err("the key name is missing after `/keys/`", path_start..input.len()));
+            return Err(err(
+                "the key name is missing after `/keys/`",
+                path_start..input.len(),
+            ));
         }
         if !valid_key_name(name) {
             return Err(err(
@@ -110,17 +120,25 @@ impl KeyUri {
         let version_start = name_start + name.len() + 1;
         let version = match segments.get(2) {
             None => None,
-            Some(v) if v.len() == 32 && v.chars().all(|c| c.is_ascii_hexdigit()) => Some(v.to_string()),
+            Some(v) if v.len() == 32 && v.chars().all(|c| c.is_ascii_hexdigit()) => {
+                Some(v.to_string())
+            }
             Some(v) => {
                 return Err(err(
-                    format!("a key version is 32 hexadecimal characters; this one has {}", v.len()),
+                    format!(
+                        "a key version is 32 hexadecimal characters; this one has {}",
+                        v.len()
+                    ),
                     version_start..version_start + v.len(),
                 ))
             }
         };
         if segments.len() > 3 {
             let extra = version_start + segments[2].len();
-            return Err(err("unexpected path after the key version", extra..input.len()));
+            return Err(err(
+                "unexpected path after the key version",
+                extra..input.len(),
+            ));
         }
         Ok(Self {
             vault: vault.to_string(),
@@ -141,13 +159,16 @@ impl KeyUri {
 pub fn same_uri(a: &str, b: &str) -> bool {
     match (KeyUri::parse(a), KeyUri::parse(b)) {
         (Ok(a), Ok(b)) => a.same_key(&b) && a.version == b.version,
-        _ => a.trim_end_matches('/').eq_ignore_ascii_case(b.trim_end_matches('/')),
+        _ => a
+            .trim_end_matches('/')
+            .eq_ignore_ascii_case(b.trim_end_matches('/')),
     }
 }
 
 fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     let head = s.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix).then(|| &s[prefix.len()..])
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &s[prefix.len()..])
 }
 
 fn valid_vault_name(name: &str) -> bool {
@@ -168,17 +189,24 @@ mod tests {
 
     #[test]
     fn parses_with_and_without_version() {
-        let k = KeyUri::parse("https://KV-Prod.vault.azure.net:443/keys/cmk/0123456789abcdef0123456789abcdef/").unwrap();
+        let k = KeyUri::parse(
+            "https://KV-Prod.vault.azure.net:443/keys/cmk/0123456789abcdef0123456789abcdef/",
+        )
+        .unwrap();
         assert_eq!(k.vault, "kv-prod");
         assert_eq!(k.name, "cmk");
-        assert_eq!(k.version.as_deref(), Some("0123456789abcdef0123456789abcdef"));
+        assert_eq!(
+            k.version.as_deref(),
+            Some("0123456789abcdef0123456789abcdef")
+        );
         let k = KeyUri::parse("https://kv-prod.vault.usgovcloudapi.net/keys/cmk").unwrap();
         assert_eq!(k.version, None);
     }
 
     #[test]
     fn points_at_the_bad_part() {
-        let input = "https://test-kv.vault.azure.net/keys/test-key1/fffffffffffffffffffffffffffffff";
+        let input =
+            "https://test-kv.vault.azure.net/keys/test-key1/fffffffffffffffffffffffffffffff";
         let e = KeyUri::parse(input).unwrap_err();
         assert_eq!(&input[e.span.clone()], "fffffffffffffffffffffffffffffff");
         assert!(e.reason.contains("31"));
@@ -198,6 +226,9 @@ mod tests {
             "https://KV1.vault.azure.net:443/keys/k/0123456789abcdef0123456789abcdef",
             "https://kv1.vault.azure.net/keys/k/0123456789abcdef0123456789abcdef/"
         ));
-        assert!(!same_uri("https://kv1.vault.azure.net/keys/k", "https://kv2.vault.azure.net/keys/k"));
+        assert!(!same_uri(
+            "https://kv1.vault.azure.net/keys/k",
+            "https://kv2.vault.azure.net/keys/k"
+        ));
     }
 }

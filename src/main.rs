@@ -46,7 +46,9 @@ enum Command {
         format: Format,
     },
     /// Print the documentation of one rule
-    #[command(after_help = "Examples:\n  cmk-check explain CMK004\n  cmk-check explain purge-protection-disabled")]
+    #[command(
+        after_help = "Examples:\n  cmk-check explain CMK004\n  cmk-check explain purge-protection-disabled"
+    )]
     Explain {
         /// Rule code (`CMK004`, any case) or name (`purge-protection-disabled`)
         rule: String,
@@ -86,7 +88,10 @@ fn parse_now(value: &str) -> Result<DateTime<Utc>, String> {
 #[derive(Debug, Error, Diagnostic)]
 enum CliError {
     #[error("unknown rule `{0}`")]
-    #[diagnostic(code(cmk_check::unknown_rule), help("`cmk-check rules` lists every code and name"))]
+    #[diagnostic(
+        code(cmk_check::unknown_rule),
+        help("`cmk-check rules` lists every code and name")
+    )]
     UnknownRule(String),
     #[error("could not write the report")]
     #[diagnostic(code(cmk_check::output))]
@@ -98,6 +103,12 @@ enum CliError {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Words are not broken: a path or a command split across lines would not copy. Setting the
+    // hook fails only when one is already installed, and nothing else installs one.
+    miette::set_hook(Box::new(|_| {
+        Box::new(miette::MietteHandlerOpts::new().break_words(false).build())
+    }))
+    .ok();
     match run(cli) {
         Ok(code) => code,
         Err(report) => {
@@ -132,8 +143,10 @@ fn check(args: CheckArgs) -> Result<ExitCode, Report> {
         Format::Human => {
             let stdout = std::io::stdout();
             let style = human::Style {
-                color: stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-                narrated: args.narrated || std::env::var_os("NO_GRAPHICS").is_some_and(|v| !v.is_empty() && v != "0"),
+                color: stdout.is_terminal()
+                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+                narrated: args.narrated
+                    || std::env::var_os("NO_GRAPHICS").is_some_and(|v| !v.is_empty() && v != "0"),
                 width: terminal_width(),
             };
             human::render(&report, style)
@@ -178,7 +191,15 @@ fn rules_catalog(format: Format) -> Result<String, Report> {
             let width = rules::ALL.iter().map(|r| r.name.len()).max().unwrap_or(0);
             Ok(rules::ALL
                 .iter()
-                .map(|r| format!("{}  {:width$}  {:5}  {}\n", r.code, r.name, r.default_level.as_str(), r.summary))
+                .map(|r| {
+                    format!(
+                        "{}  {:width$}  {:5}  {}\n",
+                        r.code,
+                        r.name,
+                        r.default_level.as_str(),
+                        r.summary
+                    )
+                })
                 .collect())
         }
     }
@@ -186,7 +207,10 @@ fn rules_catalog(format: Format) -> Result<String, Report> {
 
 fn print(text: &str) -> Result<(), Report> {
     let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
         Ok(()) => Ok(()),
         // A closed pipe (`cmk-check rules | head`) is the reader's choice, not our failure.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),

@@ -51,8 +51,6 @@ impl<T> Resource<T> {
 /// reports say which.
 #[derive(Debug, Clone)]
 pub struct Gap {
-    /// What is missing, as the user would name it (`the vault`, `the cluster location`).
-    pub what: String,
     /// Why it is missing (`the snapshot has no \`vault\` section`, `ARM answered 403 ...`).
     pub reason: String,
     /// Said at the place: what is absent there (`\`vault\` is missing`).

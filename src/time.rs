@@ -7,6 +7,8 @@ pub fn unix(at: DateTime<Utc>) -> i64 {
 }
 
 pub fn format_unix(seconds: i64) -> String {
-    DateTime::<Utc>::from_timestamp(seconds, 0)
-        .map_or_else(|| format!("{seconds} (Unix seconds)"), |d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+    DateTime::<Utc>::from_timestamp(seconds, 0).map_or_else(
+        || format!("{seconds} (Unix seconds)"),
+        |d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+    )
 }

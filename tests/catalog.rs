@@ -1,3 +1,10 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests stop at the first failure"
+)]
+
 //! The code, the registry and the documentation agree.
 
 use std::collections::BTreeSet;
@@ -13,15 +20,29 @@ fn codes_are_unique_sorted_and_well_formed() {
     sorted.dedup();
     assert_eq!(codes, sorted, "ALL must list each code once, in order");
     for rule in ALL {
-        assert!(rule.code.len() == 6 && rule.code.starts_with("CMK"), "{}", rule.code);
-        assert!(rule.code[3..].chars().all(|c| c.is_ascii_digit()), "{}", rule.code);
         assert!(
-            rule.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+            rule.code.len() == 6 && rule.code.starts_with("CMK"),
+            "{}",
+            rule.code
+        );
+        assert!(
+            rule.code[3..].chars().all(|c| c.is_ascii_digit()),
+            "{}",
+            rule.code
+        );
+        assert!(
+            rule.name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
             "{} name `{}` must be kebab-case",
             rule.code,
             rule.name
         );
-        assert!(!rule.summary.ends_with('.'), "{} summary is a phrase, without a period", rule.code);
+        assert!(
+            !rule.summary.ends_with('.'),
+            "{} summary is a phrase, without a period",
+            rule.code
+        );
     }
     let names: BTreeSet<&str> = ALL.iter().map(|r| r.name).collect();
     assert_eq!(names.len(), ALL.len(), "names are unique");
@@ -38,7 +59,11 @@ fn each_rule_has_a_source_file_and_a_doc_that_match() {
         );
         assert!(std::path::Path::new(&file).exists(), "missing {file}");
         let on_disk = std::fs::read_to_string(format!("{root}/rules/{}.md", rule.code)).unwrap();
-        assert_eq!(on_disk, rule.doc, "{} embeds rules/{}.md", rule.code, rule.code);
+        assert_eq!(
+            on_disk, rule.doc,
+            "{} embeds rules/{}.md",
+            rule.code, rule.code
+        );
         let first = rule.doc.lines().next().unwrap_or_default();
         assert_eq!(first, format!("# {}: {}", rule.code, rule.name));
         let level = match rule.default_level {
@@ -51,10 +76,24 @@ fn each_rule_has_a_source_file_and_a_doc_that_match() {
             "{} doc states its default level `{level}`",
             rule.code
         );
-        for section in ["## What it checks", "## Why it matters", "## How to fix", "## Example", "## Reference"] {
-            assert!(rule.doc.contains(section), "{} doc lacks `{section}`", rule.code);
+        for section in [
+            "## What it checks",
+            "## Why it matters",
+            "## How to fix",
+            "## Example",
+            "## Reference",
+        ] {
+            assert!(
+                rule.doc.contains(section),
+                "{} doc lacks `{section}`",
+                rule.code
+            );
         }
-        assert!(rule.doc.contains("https://learn.microsoft.com/"), "{} cites Microsoft", rule.code);
+        assert!(
+            rule.doc.contains("https://learn.microsoft.com/"),
+            "{} cites Microsoft",
+            rule.code
+        );
     }
 }
 
@@ -64,21 +103,36 @@ fn no_orphan_docs_or_rule_files() {
     let codes: BTreeSet<String> = ALL.iter().map(|r| r.code.to_string()).collect();
     let docs: BTreeSet<String> = std::fs::read_dir(format!("{root}/rules"))
         .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().trim_end_matches(".md").to_string())
+        .map(|e| {
+            e.unwrap()
+                .file_name()
+                .to_string_lossy()
+                .trim_end_matches(".md")
+                .to_string()
+        })
         .collect();
-    assert_eq!(docs, codes, "rules/*.md and the registry list the same codes");
+    assert_eq!(
+        docs, codes,
+        "rules/*.md and the registry list the same codes"
+    );
     let sources: BTreeSet<String> = std::fs::read_dir(format!("{root}/src/rules"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
         .filter(|f| f.starts_with("cmk"))
         .map(|f| f[..6].to_uppercase())
         .collect();
-    assert_eq!(sources, codes, "src/rules/cmkNNN_*.rs and the registry list the same codes");
+    assert_eq!(
+        sources, codes,
+        "src/rules/cmkNNN_*.rs and the registry list the same codes"
+    );
 }
 
 #[test]
 fn find_accepts_code_in_any_case_and_name() {
     assert_eq!(rules::find("cmk004").map(|r| r.code), Some("CMK004"));
-    assert_eq!(rules::find("purge-protection-disabled").map(|r| r.code), Some("CMK004"));
+    assert_eq!(
+        rules::find("purge-protection-disabled").map(|r| r.code),
+        Some("CMK004")
+    );
     assert!(rules::find("CMK999").is_none());
 }

@@ -1,3 +1,10 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests stop at the first failure"
+)]
+
 //! Every shipped fixture, rendered in every format, and each failing fixture fails its rule.
 
 use std::collections::BTreeSet;
@@ -15,7 +22,11 @@ const NOW: &str = "2026-11-27T12:00:00Z";
 
 fn run(path: &Path) -> Report {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let name = path.strip_prefix(root).unwrap_or(path).display().to_string();
+    let name = path
+        .strip_prefix(root)
+        .unwrap_or(path)
+        .display()
+        .to_string();
     let text = std::fs::read_to_string(path).unwrap();
     let state = snapshot::parse(&name, text).unwrap_or_else(|e| panic!("{name}: {e}"));
     let now: DateTime<Utc> = NOW.parse().unwrap();
@@ -50,7 +61,10 @@ fn each_failing_fixture_fails_the_rule_it_is_named_after() {
         let code = &file[..6];
         let report = run(&path);
         assert!(
-            report.findings.iter().any(|f| f.code() == code && !f.violation.unverified),
+            report
+                .findings
+                .iter()
+                .any(|f| f.code() == code && !f.violation.unverified),
             "{file} should fail {code}, got {:?}",
             report.findings.iter().map(|f| f.code()).collect::<Vec<_>>()
         );
@@ -58,5 +72,8 @@ fn each_failing_fixture_fails_the_rule_it_is_named_after() {
     }
     let all: BTreeSet<String> = ALL.iter().map(|r| r.code.to_string()).collect();
     let uncovered: Vec<_> = all.difference(&covered).collect();
-    assert!(uncovered.is_empty(), "rules without a failing fixture: {uncovered:?}");
+    assert!(
+        uncovered.is_empty(),
+        "rules without a failing fixture: {uncovered:?}"
+    );
 }

@@ -3,7 +3,8 @@
 use std::fmt;
 
 use miette::{
-    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NarratableReportHandler, SourceCode,
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NarratableReportHandler,
+    SourceCode,
 };
 
 use crate::engine::{Finding, Report, Severity};
@@ -49,7 +50,11 @@ pub fn render(report: &Report, style: Style) -> String {
         };
         // Writing into a String cannot fail; a failure would only lose this one report.
         if rendered.is_err() {
-            out.push_str(&format!("{}: {}\n", finding.code(), finding.violation.message));
+            out.push_str(&format!(
+                "{}: {}\n",
+                finding.code(),
+                finding.violation.message
+            ));
         }
         out.push('\n');
     }
@@ -78,7 +83,9 @@ impl<'a> FindingDiagnostic<'a> {
         };
         let (offset, len) = match (&finding.violation.within, anchor.exact) {
             // Inside a string value: skip its opening quote.
-            (Some(range), true) if range.end < anchor.len => (anchor.offset + 1 + range.start, range.len()),
+            (Some(range), true) if range.end < anchor.len => {
+                (anchor.offset + 1 + range.start, range.len())
+            }
             _ => (anchor.offset, anchor.len),
         };
         let help = format!(

@@ -22,7 +22,10 @@ fn check(cx: &Context<'_>) -> Vec<Violation> {
         Ok(identity) => {
             let (kind, pointer) = match &identity.body.resource_type {
                 Some(kind) => (Some(kind.clone()), "/type"),
-                None => (identity.body.id.as_deref().and_then(arm::type_from_id), "/id"),
+                None => (
+                    identity.body.id.as_deref().and_then(arm::type_from_id),
+                    "/id",
+                ),
             };
             match kind {
                 None => found.push(Violation::unverified(

@@ -17,17 +17,41 @@ pub static RULE: Rule = Rule {
 fn check(cx: &Context<'_>) -> Vec<Violation> {
     let region = match &cx.state.location {
         Ok(region) => region,
-        Err(gap) => return vec![gap.unverified("that the identity and the vault are in the cluster's region")],
+        Err(gap) => {
+            return vec![
+                gap.unverified("that the identity and the vault are in the cluster's region")
+            ]
+        }
     };
     let mut found = Vec::new();
-    let identity = cx.state.identity.as_ref().map(|r| (r, r.body.location.as_deref()));
-    compare(&mut found, &region.value, "identity", identity, |name, region| {
-        format!("resources cannot move between regions: create the identity there: `az identity create --name {name} --resource-group <resource-group> --location {region}`")
-    });
-    let vault = cx.state.vault.as_ref().map(|r| (r, r.body.location.as_deref()));
-    compare(&mut found, &region.value, "Key Vault", vault, |name, region| {
-        format!("a vault cannot move between regions: create one there with a new key: `az keyvault create --name {name}-{region} --resource-group <resource-group> --location {region} --retention-days 90 --enable-purge-protection true`")
-    });
+    let identity = cx
+        .state
+        .identity
+        .as_ref()
+        .map(|r| (r, r.body.location.as_deref()));
+    compare(
+        &mut found,
+        &region.value,
+        "identity",
+        identity,
+        |name, region| {
+            format!("resources cannot move between regions: create the identity there: `az identity create --name {name} --resource-group <resource-group> --location {region}`")
+        },
+    );
+    let vault = cx
+        .state
+        .vault
+        .as_ref()
+        .map(|r| (r, r.body.location.as_deref()));
+    compare(
+        &mut found,
+        &region.value,
+        "Key Vault",
+        vault,
+        |name, region| {
+            format!("a vault cannot move between regions: create one there with a new key: `az keyvault create --name {name}-{region} --resource-group <resource-group> --location {region} --retention-days 90 --enable-purge-protection true`")
+        },
+    );
     if let Some(cluster) = &cx.state.cluster {
         if let Some(location) = cluster.body.location.as_deref() {
             if !arm::same_region(location, &region.value) {
@@ -51,19 +75,29 @@ fn compare<T>(
     help: impl Fn(&str, &str) -> String,
 ) {
     match resource {
-        Err(gap) => found.push(gap.unverified(&format!("the region of the {}", kind.to_lowercase()))),
+        Err(gap) => {
+            found.push(gap.unverified(&format!("the region of the {}", kind.to_lowercase())))
+        }
         Ok((resource, None)) => found.push(Violation::unverified(
             resource.at("/location"),
-            format!("could not verify the region of {kind} `{}`: its body has no `location`", resource.name),
+            format!(
+                "could not verify the region of {kind} `{}`: its body has no `location`",
+                resource.name
+            ),
             format!("must be `{}`", arm::normalize_region(region)),
             "record the whole body ARM returns for the resource",
         )),
-        Ok((resource, Some(location))) if !arm::same_region(location, region) => found.push(Violation::new(
-            resource.at("/location"),
-            format!("{kind} `{}` is in `{location}`, not in the cluster's region `{region}`", resource.name),
-            format!("must be `{}`", arm::normalize_region(region)),
-            help(&resource.name, &arm::normalize_region(region)),
-        )),
+        Ok((resource, Some(location))) if !arm::same_region(location, region) => {
+            found.push(Violation::new(
+                resource.at("/location"),
+                format!(
+                    "{kind} `{}` is in `{location}`, not in the cluster's region `{region}`",
+                    resource.name
+                ),
+                format!("must be `{}`", arm::normalize_region(region)),
+                help(&resource.name, &arm::normalize_region(region)),
+            ))
+        }
         Ok(_) => {}
     }
 }

@@ -20,7 +20,10 @@ fn check(cx: &Context<'_>) -> Vec<Violation> {
                 vault.at("/properties/enableSoftDelete"),
                 format!("Key Vault `{}` has soft delete disabled", vault.name),
                 "must be `true`",
-                format!("az keyvault update {} --enable-soft-delete true", vault_args(vault)),
+                format!(
+                    "az keyvault update {} --enable-soft-delete true",
+                    vault_args(vault)
+                ),
             )
         })
     }))

@@ -23,14 +23,23 @@ fn check(cx: &Context<'_>) -> Vec<Violation> {
         if !access.eq_ignore_ascii_case("Enabled") {
             found.push(Violation::new(
                 vault.at("/properties/publicNetworkAccess"),
-                format!("Key Vault `{}` has public network access `{access}`", vault.name),
+                format!(
+                    "Key Vault `{}` has public network access `{access}`",
+                    vault.name
+                ),
                 "must be `Enabled`",
-                format!("az keyvault update {} --public-network-access Enabled", vault_args(vault)),
+                format!(
+                    "az keyvault update {} --public-network-access Enabled",
+                    vault_args(vault)
+                ),
             ));
         }
     }
     // Absent network rules mean Allow.
-    let action = props.network_acls.as_ref().and_then(|acls| acls.default_action.as_deref());
+    let action = props
+        .network_acls
+        .as_ref()
+        .and_then(|acls| acls.default_action.as_deref());
     if let Some(action) = action {
         if !action.eq_ignore_ascii_case("Allow") {
             found.push(Violation::new(

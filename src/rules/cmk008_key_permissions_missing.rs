@@ -28,22 +28,35 @@ fn check(cx: &Context<'_>) -> Vec<Violation> {
         Ok(found) => found,
         Err(unverified) => return vec![unverified],
     };
-    let (Some(principal), Some(tenant)) = (identity_props.principal_id.as_deref(), identity_props.tenant_id.as_deref())
-    else {
+    let (Some(principal), Some(tenant)) = (
+        identity_props.principal_id.as_deref(),
+        identity_props.tenant_id.as_deref(),
+    ) else {
         return vec![Violation::unverified(
             identity.at("/properties/principalId"),
-            format!("could not verify {requirement}: identity `{}` has no principalId or tenantId", identity.name),
+            format!(
+                "could not verify {requirement}: identity `{}` has no principalId or tenantId",
+                identity.name
+            ),
             "the identity's principal (object) ID",
             "record the whole body ARM returns: `az identity show --ids <identity-id>`",
         )];
     };
     let policies = props.access_policies.as_deref().unwrap_or_default();
     let grants = |p: &AccessPolicy| {
-        p.object_id.as_deref().is_some_and(|o| arm::same_guid(o, principal))
-            && p.tenant_id.as_deref().is_some_and(|t| arm::same_guid(t, tenant))
-            && p.application_id.as_deref().is_none_or(|a| a.trim().is_empty())
+        p.object_id
+            .as_deref()
+            .is_some_and(|o| arm::same_guid(o, principal))
+            && p.tenant_id
+                .as_deref()
+                .is_some_and(|t| arm::same_guid(t, tenant))
+            && p.application_id
+                .as_deref()
+                .is_none_or(|a| a.trim().is_empty())
     };
-    let matching: Vec<usize> = (0..policies.len()).filter(|i| grants(&policies[*i])).collect();
+    let matching: Vec<usize> = (0..policies.len())
+        .filter(|i| grants(&policies[*i]))
+        .collect();
     // Permissions may be split over several entries for the same principal.
     let granted: BTreeSet<String> = matching
         .iter()
@@ -61,7 +74,11 @@ fn check(cx: &Context<'_>) -> Vec<Violation> {
     if missing.is_empty() {
         return Vec::new();
     }
-    let list = missing.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ");
+    let list = missing
+        .iter()
+        .map(|p| format!("`{p}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
     let message = format!(
         "Key Vault `{}` does not grant identity `{}` the key permission{} {list}",
         vault.name,
@@ -74,7 +91,9 @@ fn check(cx: &Context<'_>) -> Vec<Violation> {
     );
     if let Some(first) = matching.first() {
         return vec![Violation::new(
-            vault.at(format!("/properties/accessPolicies/{first}/permissions/keys")),
+            vault.at(format!(
+                "/properties/accessPolicies/{first}/permissions/keys"
+            )),
             message,
             format!("must include {list}"),
             fix,

@@ -26,7 +26,10 @@ fn check(cx: &Context<'_>) -> Vec<Violation> {
     let Some(identity_tenant) = identity_props.tenant_id.as_deref() else {
         return vec![Violation::unverified(
             identity.at("/properties/tenantId"),
-            format!("could not verify {requirement}: identity `{}` has no tenantId", identity.name),
+            format!(
+                "could not verify {requirement}: identity `{}` has no tenantId",
+                identity.name
+            ),
             "the identity's tenant",
             "record the whole body ARM returns: `az identity show --ids <identity-id>`",
         )];

@@ -38,7 +38,12 @@ fn check(cx: &Context<'_>) -> Vec<Violation> {
             .props()
             .and_then(|p| p.vault_uri.as_deref())
             .and_then(|uri| uri.split("://").nth(1))
-            .map(|rest| rest.split(['/', ':']).next().unwrap_or(rest).to_ascii_lowercase());
+            .map(|rest| {
+                rest.split(['/', ':'])
+                    .next()
+                    .unwrap_or(rest)
+                    .to_ascii_lowercase()
+            });
         let on_vault = match &vault_host {
             Some(host) => *host == parsed.host,
             None => vault.name.eq_ignore_ascii_case(&parsed.vault),
@@ -52,7 +57,10 @@ fn check(cx: &Context<'_>) -> Vec<Violation> {
                         "the key URI points at vault `{}`, but the vault checked is `{}`",
                         parsed.vault, vault.name
                     ),
-                    format!("must be on `{}`", vault_host.as_deref().unwrap_or(&vault.name)),
+                    format!(
+                        "must be on `{}`",
+                        vault_host.as_deref().unwrap_or(&vault.name)
+                    ),
                     get_kid,
                 )
                 .within(host_start..host_start + parsed.host.len()),
@@ -63,7 +71,10 @@ fn check(cx: &Context<'_>) -> Vec<Violation> {
         if !key.name.eq_ignore_ascii_case(&parsed.name) {
             found.push(Violation::new(
                 key_uri.place.clone(),
-                format!("the key URI names key `{}`, but the key checked is `{}`", parsed.name, key.name),
+                format!(
+                    "the key URI names key `{}`, but the key checked is `{}`",
+                    parsed.name, key.name
+                ),
                 format!("must name `{}`", key.name),
                 get_kid,
             ));

@@ -7,7 +7,8 @@ pub static RULE: Rule = Rule {
     code: "CMK018",
     name: "cluster-encryption-immutable",
     default_level: Level::Deny,
-    summary: "An existing cluster is not switched to, or moved between, customer-managed keys in place",
+    summary:
+        "An existing cluster is not switched to, or moved between, customer-managed keys in place",
     doc: include_str!("../../rules/CMK018.md"),
     url: CONCEPTS_URL,
     unverified_at_own_level: false,

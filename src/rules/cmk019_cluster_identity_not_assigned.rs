@@ -14,7 +14,12 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &Context<'_>) -> Vec<Violation> {
-    let Some(cluster) = cx.state.cluster.as_ref().filter(|c| c.body.uses_customer_managed_key()) else {
+    let Some(cluster) = cx
+        .state
+        .cluster
+        .as_ref()
+        .filter(|c| c.body.uses_customer_managed_key())
+    else {
         return Vec::new();
     };
     let primary = cluster

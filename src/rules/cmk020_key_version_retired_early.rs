@@ -27,7 +27,10 @@ fn check(cx: &Context<'_>) -> Vec<Violation> {
             None => {
                 return vec![Violation::unverified(
                     version.at("/properties/attributes/created"),
-                    format!("could not verify the key's rotation: version `{}` has no creation date", version.body.label()),
+                    format!(
+                        "could not verify the key's rotation: version `{}` has no creation date",
+                        version.body.label()
+                    ),
                     "the version's `created` attribute",
                     "record the versions as ARM lists them: GET .../keys/<key>/versions",
                 )]
@@ -35,8 +38,12 @@ fn check(cx: &Context<'_>) -> Vec<Violation> {
         }
     }
     // Newest first; ties broken by name so the order is stable.
-    dated.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.body.label().cmp(b.1.body.label())));
-    let (Some((newest_created, newest)), Some((_, previous))) = (dated.first(), dated.get(1)) else {
+    dated.sort_by(|a, b| {
+        b.0.cmp(&a.0)
+            .then_with(|| a.1.body.label().cmp(b.1.body.label()))
+    });
+    let (Some((newest_created, newest)), Some((_, previous))) = (dated.first(), dated.get(1))
+    else {
         return Vec::new();
     };
     let now = unix(cx.now);

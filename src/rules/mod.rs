@@ -1,6 +1,13 @@
 //! The rule catalog. One file per rule, one permanent code per rule: codes are never reused or
 //! renamed. Each file declares its [`Rule`] first, then the check.
 
+// The helpers below return a finding as their error: it is the rule's output, built at most once
+// per rule run, so boxing it would buy nothing.
+#![allow(
+    clippy::result_large_err,
+    reason = "a Violation error is the rule's own output, built once"
+)]
+
 use crate::arm;
 use crate::engine::{Context, Level, Violation};
 use crate::model::identity::IdentityProperties;
@@ -72,25 +79,34 @@ pub static ALL: &[&Rule] = &[
 
 /// Finds a rule by code (any case) or by name.
 pub fn find(code_or_name: &str) -> Option<&'static Rule> {
-    ALL.iter()
-        .copied()
-        .find(|r| r.code.eq_ignore_ascii_case(code_or_name) || r.name.eq_ignore_ascii_case(code_or_name))
+    ALL.iter().copied().find(|r| {
+        r.code.eq_ignore_ascii_case(code_or_name) || r.name.eq_ignore_ascii_case(code_or_name)
+    })
 }
 
-const CONCEPTS_URL: &str = "https://learn.microsoft.com/azure/cosmos-db/postgresql/concepts-customer-managed-keys";
-const HOW_TO_URL: &str = "https://learn.microsoft.com/azure/cosmos-db/postgresql/how-to-customer-managed-keys";
+const CONCEPTS_URL: &str =
+    "https://learn.microsoft.com/azure/cosmos-db/postgresql/concepts-customer-managed-keys";
+const HOW_TO_URL: &str =
+    "https://learn.microsoft.com/azure/cosmos-db/postgresql/how-to-customer-managed-keys";
 
 /// The vault and its `properties`, or the finding that says why they could not be read.
 fn vault_properties<'a>(
     cx: &'a Context<'_>,
     requirement: &str,
 ) -> Result<(&'a Resource<Vault>, &'a VaultProperties), Violation> {
-    let vault = cx.state.vault.as_ref().map_err(|gap| gap.unverified(requirement))?;
+    let vault = cx
+        .state
+        .vault
+        .as_ref()
+        .map_err(|gap| gap.unverified(requirement))?;
     match vault.body.props() {
         Some(props) => Ok((vault, props)),
         None => Err(Violation::unverified(
             vault.at("/properties"),
-            format!("could not verify {requirement}: the body of Key Vault `{}` has no `properties`", vault.name),
+            format!(
+                "could not verify {requirement}: the body of Key Vault `{}` has no `properties`",
+                vault.name
+            ),
             "the vault's `properties` object",
             "record the whole body ARM returns: `az keyvault show --name <vault>`",
         )),
@@ -101,12 +117,19 @@ fn identity_properties<'a>(
     cx: &'a Context<'_>,
     requirement: &str,
 ) -> Result<(&'a Resource<Identity>, &'a IdentityProperties), Violation> {
-    let identity = cx.state.identity.as_ref().map_err(|gap| gap.unverified(requirement))?;
+    let identity = cx
+        .state
+        .identity
+        .as_ref()
+        .map_err(|gap| gap.unverified(requirement))?;
     match identity.body.properties.as_ref() {
         Some(props) => Ok((identity, props)),
         None => Err(Violation::unverified(
             identity.at("/properties"),
-            format!("could not verify {requirement}: the body of identity `{}` has no `properties`", identity.name),
+            format!(
+                "could not verify {requirement}: the body of identity `{}` has no `properties`",
+                identity.name
+            ),
             "the identity's `properties` object",
             "record the whole body ARM returns: `az identity show --ids <identity-id>`",
         )),
@@ -114,7 +137,10 @@ fn identity_properties<'a>(
 }
 
 fn key<'a>(cx: &'a Context<'_>, requirement: &str) -> Result<&'a Resource<Key>, Violation> {
-    cx.state.key.as_ref().map_err(|gap| gap.unverified(requirement))
+    cx.state
+        .key
+        .as_ref()
+        .map_err(|gap| gap.unverified(requirement))
 }
 
 /// `--name <vault> --resource-group <rg>` for az commands.

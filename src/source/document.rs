@@ -7,7 +7,7 @@ use std::sync::Arc;
 use jsonc_parser::ast::{ObjectPropName, Value};
 use jsonc_parser::common::Ranged;
 use jsonc_parser::{CollectOptions, CommentCollectionStrategy, ParseOptions};
-use miette::NamedSource;
+use miette::{MietteError, NamedSource, SourceCode, SourceSpan, SpanContents};
 
 /// Byte range of one JSON node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,7 +121,25 @@ impl SourceDoc {
     }
 }
 
-fn index(value: &Value<'_>, pointer: String, key: Option<(usize, usize)>, nodes: &mut HashMap<String, Node>) {
+/// Errors about the whole input carry the document itself, so they stay small and need no copy.
+impl SourceCode for SourceDoc {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        self.source
+            .read_span(span, context_lines_before, context_lines_after)
+    }
+}
+
+fn index(
+    value: &Value<'_>,
+    pointer: String,
+    key: Option<(usize, usize)>,
+    nodes: &mut HashMap<String, Node>,
+) {
     let range = value.range();
     let compound = matches!(value, Value::Object(_) | Value::Array(_));
     match value {
@@ -133,7 +151,12 @@ fn index(value: &Value<'_>, pointer: String, key: Option<(usize, usize)>, nodes:
                 };
                 let key_range = prop.name.range();
                 let child = format!("{pointer}/{}", escape(&name));
-                index(&prop.value, child, Some((key_range.start, key_range.end)), nodes);
+                index(
+                    &prop.value,
+                    child,
+                    Some((key_range.start, key_range.end)),
+                    nodes,
+                );
             }
         }
         Value::Array(array) => {

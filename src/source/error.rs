@@ -2,8 +2,11 @@
 //! render it pointing at the line and column.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
-use miette::{Diagnostic, NamedSource, SourceSpan};
+use miette::{Diagnostic, SourceSpan};
+
+use crate::source::document::SourceDoc;
 use thiserror::Error;
 
 #[derive(Debug, Error, Diagnostic)]
@@ -22,7 +25,7 @@ pub enum InputError {
         name: String,
         message: String,
         #[source_code]
-        src: NamedSource<String>,
+        src: Arc<SourceDoc>,
         #[label("{message}")]
         span: SourceSpan,
     },
@@ -36,7 +39,7 @@ pub enum InputError {
         field: String,
         message: String,
         #[source_code]
-        src: NamedSource<String>,
+        src: Arc<SourceDoc>,
         #[label("{message}")]
         span: SourceSpan,
     },
@@ -50,7 +53,7 @@ pub enum InputError {
         name: String,
         reason: String,
         #[source_code]
-        src: NamedSource<String>,
+        src: Arc<SourceDoc>,
         #[label("{reason}")]
         span: SourceSpan,
     },

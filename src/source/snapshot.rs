@@ -4,7 +4,6 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use miette::NamedSource;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -26,16 +25,13 @@ pub fn read(path: &Path) -> Result<State, InputError> {
 }
 
 pub fn parse(name: &str, text: String) -> Result<State, InputError> {
-    let root: Value = serde_json::from_str(&text).map_err(|e| {
-        let at = offset_of(&text, e.line(), e.column());
-        InputError::Syntax {
-            name: name.to_string(),
-            message: syntax_message(&e),
-            src: NamedSource::new(name, text.clone()).with_language("json"),
-            span: (at, 0).into(),
-        }
-    })?;
     let doc = SourceDoc::new(name, text);
+    let root: Value = serde_json::from_str(doc.text()).map_err(|e| InputError::Syntax {
+        name: name.to_string(),
+        message: syntax_message(&e),
+        src: Arc::clone(&doc),
+        span: (offset_of(doc.text(), e.line(), e.column()), 0).into(),
+    })?;
     let reader = Reader { doc: &doc, name };
     reader.check_header(&root)?;
 
@@ -54,16 +50,31 @@ pub fn parse(name: &str, text: String) -> Result<State, InputError> {
 
     let key_uri = match (root.get("keyUri"), &cluster) {
         (Some(_), _) => Ok(reader.located_string(&root, "keyUri")?),
-        (None, Some(c)) => match c.body.data_encryption().and_then(|d| d.primary_key_uri.clone()) {
+        (None, Some(c)) => match c
+            .body
+            .data_encryption()
+            .and_then(|d| d.primary_key_uri.clone())
+        {
             Some(value) => Ok(Located {
                 value,
                 place: c.at("/properties/dataEncryption/primaryKeyUri"),
             }),
-            None => Err(reader.gap("the key URI", "keyUri", "neither `keyUri` nor `cluster.properties.dataEncryption.primaryKeyUri` is given", root_place(c.id.clone()))),
+            None => Err(reader.gap(
+                "keyUri",
+                "neither `keyUri` nor `cluster.properties.dataEncryption.primaryKeyUri` is given",
+                root_place(c.id.clone()),
+            )),
         },
-        (None, None) => Err(reader.gap("the key URI", "keyUri", "the snapshot has no `keyUri`", root_place(String::new()))),
+        (None, None) => Err(reader.gap(
+            "keyUri",
+            "the snapshot has no `keyUri`",
+            root_place(String::new()),
+        )),
     };
-    let target_resource = key_uri.as_ref().map(|k| k.value.clone()).unwrap_or_default();
+    let target_resource = key_uri
+        .as_ref()
+        .map(|k| k.value.clone())
+        .unwrap_or_default();
 
     let location = match (root.get("location"), &cluster) {
         (Some(_), _) => Ok(reader.located_string(&root, "location")?),
@@ -72,9 +83,17 @@ pub fn parse(name: &str, text: String) -> Result<State, InputError> {
                 value,
                 place: c.at("/location"),
             }),
-            None => Err(reader.gap("the cluster region", "location", "neither `location` nor `cluster.location` is given", c.at(""))),
+            None => Err(reader.gap(
+                "location",
+                "neither `location` nor `cluster.location` is given",
+                c.at(""),
+            )),
         },
-        (None, None) => Err(reader.gap("the cluster region", "location", "the snapshot has no `location` and no `cluster`", root_place(target_resource.clone()))),
+        (None, None) => Err(reader.gap(
+            "location",
+            "the snapshot has no `location` and no `cluster`",
+            root_place(target_resource.clone()),
+        )),
     };
 
     let identity_hint = cluster
@@ -89,18 +108,27 @@ pub fn parse(name: &str, text: String) -> Result<State, InputError> {
         .map(|k| format!("https://{}", k.host))
         .unwrap_or_default();
 
-    let identity = reader.section::<Identity, _>(&root, "identity", "the identity", root_place(identity_hint), |i| {
-        names(i.id.as_deref(), i.name.as_deref(), "identity")
-    })?;
-    let vault = reader.section::<Vault, _>(&root, "vault", "the key vault", root_place(vault_hint), |v| {
+    let identity =
+        reader.section::<Identity, _>(&root, "identity", root_place(identity_hint), |i| {
+            names(i.id.as_deref(), i.name.as_deref(), "identity")
+        })?;
+    let vault = reader.section::<Vault, _>(&root, "vault", root_place(vault_hint), |v| {
         names(v.id.as_deref(), v.name.as_deref(), "vault")
     })?;
     let key = match root.get("key") {
-        None => Err(reader.gap("the key", "key", "the snapshot has no `key` section", root_place(target_resource.clone()))),
+        None => Err(reader.gap(
+            "key",
+            "the snapshot has no `key` section",
+            root_place(target_resource.clone()),
+        )),
         Some(value) => Ok(reader.key(value)?),
     };
     let key_versions = match root.get("keyVersions") {
-        None => Err(reader.gap("the key versions", "keyVersions", "the snapshot has no `keyVersions` section", root_place(target_resource))),
+        None => Err(reader.gap(
+            "keyVersions",
+            "the snapshot has no `keyVersions` section",
+            root_place(target_resource),
+        )),
         Some(Value::Array(items)) => items
             .iter()
             .enumerate()
@@ -111,7 +139,13 @@ pub fn parse(name: &str, text: String) -> Result<State, InputError> {
             })
             .collect::<Result<Vec<_>, _>>()
             .map(Ok)?,
-        Some(_) => return Err(reader.shape("/keyVersions", "keyVersions", "expected an array of key version bodies")),
+        Some(_) => {
+            return Err(reader.shape(
+                "/keyVersions",
+                "keyVersions",
+                "expected an array of key version bodies",
+            ))
+        }
     };
 
     Ok(State {
@@ -150,8 +184,8 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
-    fn src(&self) -> NamedSource<String> {
-        NamedSource::new(self.name, self.doc.text().to_string()).with_language("json")
+    fn src(&self) -> Arc<SourceDoc> {
+        Arc::clone(self.doc)
     }
 
     fn check_header(&self, root: &Value) -> Result<(), InputError> {
@@ -216,7 +250,11 @@ impl Reader<'_> {
     ) -> Result<Resource<T>, InputError> {
         if !value.is_object() {
             let field = base.trim_start_matches('/').replace('/', ".");
-            return Err(self.shape(base, &field, "expected an object: the body ARM returns for this resource"));
+            return Err(self.shape(
+                base,
+                &field,
+                "expected an object: the body ARM returns for this resource",
+            ));
         }
         let body: T = self.deserialize(value, base)?;
         let (name, id) = naming(&body);
@@ -233,12 +271,15 @@ impl Reader<'_> {
         &self,
         root: &Value,
         key: &str,
-        what: &str,
         missing_at: Place,
         naming: F,
     ) -> Result<Section<Resource<T>>, InputError> {
         match root.get(key) {
-            None => Ok(Err(self.gap(what, key, &format!("the snapshot has no `{key}` section"), missing_at))),
+            None => Ok(Err(self.gap(
+                key,
+                &format!("the snapshot has no `{key}` section"),
+                missing_at,
+            ))),
             Some(value) => self.resource(value, &format!("/{key}"), naming).map(Ok),
         }
     }
@@ -249,7 +290,11 @@ impl Reader<'_> {
             Key::from_bundle(self.deserialize::<KeyBundle>(value, "/key")?)
         } else {
             if !value.is_object() {
-                return Err(self.shape("/key", "key", "expected an object: the key body from ARM or a Key Vault KeyBundle"));
+                return Err(self.shape(
+                    "/key",
+                    "key",
+                    "expected an object: the key body from ARM or a Key Vault KeyBundle",
+                ));
             }
             let body: ManagementKey = self.deserialize(value, "/key")?;
             let id = body.id.clone();
@@ -259,7 +304,10 @@ impl Reader<'_> {
             }
             key
         };
-        let name = key.name.clone().unwrap_or_else(|| "(unnamed key)".to_string());
+        let name = key
+            .name
+            .clone()
+            .unwrap_or_else(|| "(unnamed key)".to_string());
         let id = key.uri.clone().unwrap_or_else(|| name.clone());
         Ok(Resource {
             body: key,
@@ -287,9 +335,8 @@ impl Reader<'_> {
         })
     }
 
-    fn gap(&self, what: &str, key: &str, reason: &str, place: Place) -> Gap {
+    fn gap(&self, key: &str, reason: &str, place: Place) -> Gap {
         Gap {
-            what: what.to_string(),
             reason: reason.to_string(),
             label: format!("`{key}` is missing"),
             remedy: format!("add `{key}` to the snapshot, or let `cmk-check snapshot` record it"),
