@@ -106,7 +106,12 @@ fn main() -> ExitCode {
     // Words are not broken: a path or a command split across lines would not copy. Setting the
     // hook fails only when one is already installed, and nothing else installs one.
     miette::set_hook(Box::new(|_| {
-        Box::new(miette::MietteHandlerOpts::new().break_words(false).build())
+        Box::new(
+            miette::MietteHandlerOpts::new()
+                .break_words(false)
+                .word_splitter(textwrap::WordSplitter::NoHyphenation)
+                .build(),
+        )
     }))
     .ok();
     match run(cli) {

@@ -43,8 +43,9 @@ pub fn render(report: &Report, style: Style) -> String {
             };
             GraphicalReportHandler::new_themed(theme)
                 .with_width(style.width)
-                // A broken word in a command would break the command when copied.
+                // A word broken inside, even at a hyphen, would break a command when copied.
                 .with_break_words(false)
+                .with_word_splitter(textwrap::WordSplitter::NoHyphenation)
                 .with_urls(style.color)
                 .render_report(&mut out, &diagnostic)
         };

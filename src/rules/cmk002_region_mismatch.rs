@@ -34,8 +34,8 @@ fn check(cx: &Context<'_>) -> Vec<Violation> {
         &region.value,
         "identity",
         identity,
-        |name, region| {
-            format!("resources cannot move between regions: create the identity there: `az identity create --name {name} --resource-group <resource-group> --location {region}`")
+        |name, region, group| {
+            format!("resources cannot move between regions: create the identity there: `az identity create --name {name} --resource-group {group} --location {region}`")
         },
     );
     let vault = cx
@@ -48,8 +48,8 @@ fn check(cx: &Context<'_>) -> Vec<Violation> {
         &region.value,
         "Key Vault",
         vault,
-        |name, region| {
-            format!("a vault cannot move between regions: create one there with a new key: `az keyvault create --name {name}-{region} --resource-group <resource-group> --location {region} --retention-days 90 --enable-purge-protection true`")
+        |name, region, group| {
+            format!("a vault cannot move between regions: create one there with a new key: `az keyvault create --name <new-vault> --resource-group {group} --location {region} --retention-days 90 --enable-purge-protection true` (vault `{name}` stays where it is)")
         },
     );
     if let Some(cluster) = &cx.state.cluster {
@@ -72,7 +72,7 @@ fn compare<T>(
     region: &str,
     kind: &str,
     resource: Result<(&Resource<T>, Option<&str>), &Gap>,
-    help: impl Fn(&str, &str) -> String,
+    help: impl Fn(&str, &str, &str) -> String,
 ) {
     match resource {
         Err(gap) => {
@@ -95,7 +95,11 @@ fn compare<T>(
                     resource.name
                 ),
                 format!("must be `{}`", arm::normalize_region(region)),
-                help(&resource.name, &arm::normalize_region(region)),
+                help(
+                    &resource.name,
+                    &arm::normalize_region(region),
+                    arm::resource_group_from_id(&resource.id).unwrap_or("<resource-group>"),
+                ),
             ))
         }
         Ok(_) => {}

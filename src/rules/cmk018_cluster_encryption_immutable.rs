@@ -17,7 +17,7 @@ pub static RULE: Rule = Rule {
 
 const RESTORE_HELP: &str = "encryption is chosen when a cluster is created: restore it to a new cluster with the \
      encryption you want (PUT serverGroupsv2 with `sourceResourceId`, `sourceLocation`, `pointInTimeUTC`, \
-     `identity` and `dataEncryption`), then move clients to it; see `cmk-check explain CMK018`";
+     `identity` and `dataEncryption`), then move clients to it";
 
 fn check(cx: &Context<'_>) -> Vec<Violation> {
     let Some(cluster) = cx.state.cluster.as_ref().filter(|c| c.body.exists()) else {
