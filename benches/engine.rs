@@ -1,4 +1,7 @@
-#![allow(clippy::panic, reason = "a benchmark without its fixture has nothing to measure")]
+#![allow(
+    clippy::panic,
+    reason = "a benchmark without its fixture has nothing to measure"
+)]
 
 //! The engine's cost: reading a snapshot (parse, type, index spans), running every rule, and
 //! rendering. Whole-process time and memory are measured by `benches/process.sh`.

@@ -1,0 +1,305 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests stop at the first failure"
+)]
+
+//! The traps of the requirements, one by one: each test changes the clean snapshot in one way
+//! and says which rules must (not) fire.
+
+use cmk_check::engine::{self, Finding, Options, Severity};
+use cmk_check::source::snapshot;
+use serde_json::{json, Value};
+
+const PRINCIPAL: &str = "25cc773c-7f05-40fc-a104-32d2300754ad";
+const TENANT: &str = "b6c948ef-f6b5-4384-8354-da3a15eca969";
+
+fn findings(change: impl FnOnce(&mut Value)) -> Vec<Finding> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/clean.json");
+    let mut snapshot: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    change(&mut snapshot);
+    let text = serde_json::to_string_pretty(&snapshot).unwrap();
+    let state = snapshot::parse("changed.json", text).unwrap();
+    engine::run(
+        &state,
+        &Options::new("2026-11-27T12:00:00Z".parse().unwrap()),
+    )
+    .findings
+}
+
+fn codes(change: impl FnOnce(&mut Value)) -> Vec<&'static str> {
+    findings(change).iter().map(Finding::code).collect()
+}
+
+#[test]
+fn all_grants_every_key_permission() {
+    assert!(codes(
+        |s| s["vault"]["properties"]["accessPolicies"][0]["permissions"]["keys"] = json!(["All"])
+    )
+    .is_empty());
+}
+
+#[test]
+fn permission_names_compare_without_case() {
+    let c = codes(|s| {
+        s["vault"]["properties"]["accessPolicies"][0]["permissions"]["keys"] =
+            json!(["GET", "WrapKey", "UNWRAPKEY"])
+    });
+    assert!(c.is_empty(), "{c:?}");
+}
+
+#[test]
+fn a_policy_for_another_tenant_does_not_count() {
+    let found = findings(|s| {
+        s["vault"]["properties"]["accessPolicies"][0]["tenantId"] =
+            json!("8d2c4f6a-1b3e-4a5c-9d7f-2e4a6c8b0d1f")
+    });
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].code(), "CMK008");
+    assert_eq!(found[0].pointer(), "/properties/accessPolicies/0/tenantId");
+}
+
+#[test]
+fn guids_compare_without_case() {
+    let c = codes(|s| {
+        let policy = &mut s["vault"]["properties"]["accessPolicies"][0];
+        policy["objectId"] = json!(PRINCIPAL.to_uppercase());
+        policy["tenantId"] = json!(TENANT.to_uppercase());
+    });
+    assert!(c.is_empty(), "{c:?}");
+}
+
+#[test]
+fn an_empty_application_id_is_no_compound_identity() {
+    assert!(
+        codes(|s| s["vault"]["properties"]["accessPolicies"][0]["applicationId"] = json!(""))
+            .is_empty()
+    );
+    assert!(codes(
+        |s| s["vault"]["properties"]["accessPolicies"][0]["applicationId"] = Value::Null
+    )
+    .is_empty());
+}
+
+#[test]
+fn vault_defaults_apply_when_properties_are_absent() {
+    let c = codes(|s| {
+        let props = s["vault"]["properties"].as_object_mut().unwrap();
+        for absent in [
+            "enableSoftDelete",
+            "softDeleteRetentionInDays",
+            "enableRbacAuthorization",
+            "publicNetworkAccess",
+            "networkAcls",
+        ] {
+            props.remove(absent);
+        }
+    });
+    assert!(
+        c.is_empty(),
+        "absent soft delete, retention, RBAC, public access and ACLs are Azure's defaults: {c:?}"
+    );
+    assert_eq!(
+        codes(|s| s["vault"]["properties"]["enablePurgeProtection"] = Value::Null),
+        ["CMK004"]
+    );
+}
+
+#[test]
+fn public_access_compares_without_case() {
+    let c = codes(|s| {
+        s["vault"]["properties"]["publicNetworkAccess"] = json!("enabled");
+        s["vault"]["properties"]["networkAcls"]["defaultAction"] = json!("allow");
+    });
+    assert!(c.is_empty(), "{c:?}");
+}
+
+#[test]
+fn regions_compare_normalised() {
+    assert!(codes(|s| s["vault"]["location"] = json!("West Europe")).is_empty());
+    assert_eq!(
+        codes(|s| s["vault"]["location"] = json!("North Europe")),
+        ["CMK002"]
+    );
+}
+
+#[test]
+fn key_uris_compare_without_port_slash_or_host_case() {
+    let c = codes(|s| {
+        s["keyUri"] = json!("https://KV-CMK-PROD.vault.azure.net:443/keys/cmk-citus/7f3c2a9be4d14c1f9a0b6d5e8c7f1a2b/")
+    });
+    assert!(c.is_empty(), "{c:?}");
+    assert_eq!(
+        codes(|s| s["keyUri"] = json!("https://kv-cmk-prod.vault.azure.net:8443/keys/cmk-citus")),
+        ["CMK017"]
+    );
+}
+
+#[test]
+fn a_key_uri_without_version_is_valid() {
+    assert!(
+        codes(|s| s["keyUri"] = json!("https://kv-cmk-prod.vault.azure.net/keys/cmk-citus"))
+            .is_empty()
+    );
+}
+
+#[test]
+fn sovereign_clouds_are_key_vault_hosts() {
+    let c = codes(|s| {
+        s["keyUri"] = json!("https://kv-cmk-prod.vault.azure.cn/keys/cmk-citus");
+        s["vault"]["properties"]["vaultUri"] = json!("https://kv-cmk-prod.vault.azure.cn/");
+    });
+    assert!(c.is_empty(), "{c:?}");
+}
+
+#[test]
+fn the_cluster_can_give_the_target() {
+    let c = codes(|s| {
+        let top = s.as_object_mut().unwrap();
+        top.remove("location");
+        top.remove("keyUri");
+    });
+    assert!(
+        c.is_empty(),
+        "location and key URI come from the cluster body: {c:?}"
+    );
+}
+
+#[test]
+fn rsa_sizes() {
+    for ok in [2048, 3072, 4096] {
+        assert!(codes(|s| s["key"]["properties"]["keySize"] = json!(ok)).is_empty());
+    }
+    for bad in [1024, 3071, 8192] {
+        assert_eq!(
+            codes(|s| s["key"]["properties"]["keySize"] = json!(bad)),
+            ["CMK011"]
+        );
+    }
+    assert!(codes(|s| s["key"]["properties"]["kty"] = json!("RSA-HSM")).is_empty());
+}
+
+#[test]
+fn a_data_plane_key_bundle_is_read_from_its_modulus() {
+    let example = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/inputs/GetKey-example.json"
+    );
+    let example: Value = serde_json::from_str(&std::fs::read_to_string(example).unwrap()).unwrap();
+    let c = codes(|s| {
+        let mut bundle = example["responses"]["200"]["body"].clone();
+        bundle["key"]["kid"] = json!(
+            "https://kv-cmk-prod.vault.azure.net/keys/cmk-citus/7f3c2a9be4d14c1f9a0b6d5e8c7f1a2b"
+        );
+        s["key"] = bundle;
+    });
+    assert!(
+        c.is_empty(),
+        "the official example's 2048-bit key passes: {c:?}"
+    );
+}
+
+#[test]
+fn key_without_dates_passes_date_rules() {
+    let c = codes(|s| {
+        let attributes = s["key"]["properties"]["attributes"]
+            .as_object_mut()
+            .unwrap();
+        attributes.remove("nbf");
+        attributes.remove("exp");
+    });
+    assert!(c.is_empty(), "{c:?}");
+}
+
+#[test]
+fn a_key_that_lost_enabled_is_unverified_not_passed() {
+    let found = findings(|s| {
+        s["key"]["properties"]["attributes"]
+            .as_object_mut()
+            .unwrap()
+            .remove("enabled");
+    });
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].code(), "CMK012");
+    assert!(found[0].violation.unverified);
+    assert_eq!(found[0].severity, Severity::Error);
+}
+
+#[test]
+fn unverified_warnings_fail_closed_at_error_level() {
+    let found = findings(|s| {
+        s.as_object_mut().unwrap().remove("keyVersions");
+    });
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].code(), "CMK020");
+    assert_eq!(found[0].severity, Severity::Error);
+}
+
+#[test]
+fn rotating_an_existing_cluster_to_a_new_version_is_allowed() {
+    let c = codes(|s| {
+        s["cluster"]["properties"]["provisioningState"] = json!("Succeeded");
+        s["cluster"]["properties"]["dataEncryption"]["primaryKeyUri"] = json!(
+            "https://kv-cmk-prod.vault.azure.net/keys/cmk-citus/0b1e7d3c9f2a4e6b8c5d1a7f3e9b2c4d"
+        );
+    });
+    assert!(c.is_empty(), "{c:?}");
+}
+
+#[test]
+fn an_existing_cluster_cannot_change_identity() {
+    let c = codes(|s| {
+        s["cluster"]["properties"]["provisioningState"] = json!("Succeeded");
+        s["identity"]["id"] = json!(
+            "/subscriptions/6a1f4c2e-8b3d-4e5f-9a7b-1c2d3e4f5a6b/resourceGroups/rg-citus-prod/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-new"
+        );
+    });
+    assert_eq!(c, ["CMK018"]);
+}
+
+#[test]
+fn an_old_rotation_may_retire_the_previous_version() {
+    assert!(
+        codes(|s| s["keyVersions"][0]["properties"]["attributes"]["enabled"] = json!(false))
+            .is_empty()
+    );
+}
+
+#[test]
+fn the_expiry_window_is_inclusive_and_configurable() {
+    let mut options = Options::new("2027-12-02T00:00:00Z".parse().unwrap());
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/clean.json");
+    let state = snapshot::parse("clean.json", std::fs::read_to_string(path).unwrap()).unwrap();
+    // The key expires on 2028-01-01T00:00:00Z: exactly 30 days later.
+    let codes = |options: &Options| {
+        engine::run(&state, options)
+            .findings
+            .iter()
+            .map(Finding::code)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(codes(&options), ["CMK015"]);
+    options.expiry_warning_days = 29;
+    assert!(codes(&options).is_empty());
+}
+
+#[test]
+fn findings_are_sorted_by_code_resource_pointer() {
+    let found = findings(|s| {
+        s["vault"]["properties"]["publicNetworkAccess"] = json!("Disabled");
+        s["vault"]["properties"]["networkAcls"]["defaultAction"] = json!("Deny");
+        s["vault"]["properties"]["enablePurgeProtection"] = json!(false);
+        s["identity"]["location"] = json!("eastus");
+        s["vault"]["location"] = json!("eastus");
+    });
+    let keys: Vec<(&str, &str, &str)> = found
+        .iter()
+        .map(|f| (f.code(), f.resource(), f.pointer()))
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted);
+    assert_eq!(keys.len(), 5);
+}
