@@ -20,9 +20,18 @@ pub struct Node {
     pub compound: bool,
 }
 
+/// Where a text came from: a file the user gave (reports may cite it by path, line and
+/// column), or a body cmk-check fetched and pretty-printed (reports cite the resource instead).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    File,
+    Fetched,
+}
+
 #[derive(Debug)]
 pub struct SourceDoc {
     pub source: NamedSource<String>,
+    pub origin: Origin,
     nodes: HashMap<String, Node>,
 }
 
@@ -35,9 +44,19 @@ pub struct Anchor {
 }
 
 impl SourceDoc {
-    /// Indexes `text`, which the caller has already validated as strict JSON. A text that the
-    /// span parser rejects anyway still renders, with labels on the first character.
-    pub fn new(name: &str, text: String) -> Arc<Self> {
+    /// A file the user gave, named by its path.
+    pub fn file(name: &str, text: String) -> Arc<Self> {
+        Self::new(name, text, Origin::File)
+    }
+
+    /// A body cmk-check fetched, named after its resource (`vault kv-prod (ARM)`).
+    pub fn fetched(name: &str, text: String) -> Arc<Self> {
+        Self::new(name, text, Origin::Fetched)
+    }
+
+    /// Indexes `text`. A text that the strict span parser rejects still renders, with labels on
+    /// the first character; the callers report the syntax error itself.
+    fn new(name: &str, text: String, origin: Origin) -> Arc<Self> {
         let mut nodes = HashMap::new();
         let strict = ParseOptions {
             allow_comments: false,
@@ -62,6 +81,7 @@ impl SourceDoc {
         }
         Arc::new(Self {
             source: NamedSource::new(name, text).with_language("json"),
+            origin,
             nodes,
         })
     }
@@ -189,7 +209,7 @@ mod tests {
 
     #[test]
     fn scalar_anchor_is_the_value() {
-        let doc = SourceDoc::new("t.json", TEXT.to_string());
+        let doc = SourceDoc::file("t.json", TEXT.to_string());
         let a = doc.anchor("/vault/properties/enableSoftDelete");
         assert!(a.exact);
         assert_eq!(&TEXT[a.offset..a.offset + a.len], "false");
@@ -198,7 +218,7 @@ mod tests {
 
     #[test]
     fn compound_anchor_is_the_key_and_missing_falls_back_to_parent() {
-        let doc = SourceDoc::new("t.json", TEXT.to_string());
+        let doc = SourceDoc::file("t.json", TEXT.to_string());
         let a = doc.anchor("/vault/properties/enablePurgeProtection");
         assert!(!a.exact);
         assert_eq!(&TEXT[a.offset..a.offset + a.len], "\"properties\"");

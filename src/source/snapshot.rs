@@ -25,7 +25,7 @@ pub fn read(path: &Path) -> Result<State, InputError> {
 }
 
 pub fn parse(name: &str, text: String) -> Result<State, InputError> {
-    let doc = SourceDoc::new(name, text);
+    let doc = SourceDoc::file(name, text);
     let root: Value = serde_json::from_str(doc.text()).map_err(|e| InputError::Syntax {
         name: name.to_string(),
         message: syntax_message(&e),
