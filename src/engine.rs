@@ -123,6 +123,14 @@ pub struct Finding {
     pub rule: &'static Rule,
     pub severity: Severity,
     pub violation: Violation,
+    /// Set when a configured exemption covers this finding: it is reported, but does not count.
+    pub exemption: Option<Exemption>,
+}
+
+/// Why a finding is accepted for now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exemption {
+    pub reason: String,
 }
 
 impl Finding {
@@ -171,22 +179,31 @@ pub struct Context<'a> {
 
 #[derive(Debug, Clone)]
 pub struct Report {
+    /// What was checked: the cluster, or the key URI of a planned one.
+    pub target: String,
     /// Sorted by code, then resource, then pointer.
     pub findings: Vec<Finding>,
-    pub rules_checked: usize,
+    /// The rules that ran (those not set to `allow`), in catalog order.
+    pub checked: Vec<&'static Rule>,
     pub rules_passed: usize,
 }
 
 impl Report {
+    /// Findings that count: those no exemption covers.
+    pub fn active(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| f.exemption.is_none())
+    }
+
     pub fn count(&self, severity: Severity) -> usize {
-        self.findings
-            .iter()
-            .filter(|f| f.severity == severity)
-            .count()
+        self.active().filter(|f| f.severity == severity).count()
     }
 
     pub fn worst(&self) -> Option<Severity> {
-        self.findings.iter().map(|f| f.severity).max()
+        self.active().map(|f| f.severity).max()
+    }
+
+    pub fn rules_checked(&self) -> usize {
+        self.checked.len()
     }
 }
 
@@ -197,13 +214,13 @@ pub fn run(state: &State, options: &Options) -> Report {
         expiry_warning_days: options.expiry_warning_days,
     };
     let mut findings = Vec::new();
-    let mut rules_checked = 0;
+    let mut checked = Vec::new();
     let mut rules_passed = 0;
     for rule in rules::ALL {
         let Some(severity) = options.level(rule).severity() else {
             continue;
         };
-        rules_checked += 1;
+        checked.push(*rule);
         let violations = (rule.check)(&context);
         if violations.is_empty() {
             rules_passed += 1;
@@ -217,6 +234,7 @@ pub fn run(state: &State, options: &Options) -> Report {
                 severity
             },
             violation,
+            exemption: None,
         }));
     }
     findings.sort_by(|a, b| {
@@ -228,8 +246,9 @@ pub fn run(state: &State, options: &Options) -> Report {
         ))
     });
     Report {
+        target: state.target_name(),
         findings,
-        rules_checked,
+        checked,
         rules_passed,
     }
 }

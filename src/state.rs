@@ -81,3 +81,16 @@ pub struct State {
     pub key_versions: Section<Vec<Resource<KeyVersion>>>,
     pub cluster: Option<Resource<Cluster>>,
 }
+
+impl State {
+    /// How reports name what was checked: the cluster when there is one, else the key URI.
+    pub fn target_name(&self) -> String {
+        if let Some(cluster) = &self.cluster {
+            return cluster.id.clone();
+        }
+        match &self.key_uri {
+            Ok(uri) => uri.value.clone(),
+            Err(_) => "(unnamed target)".to_string(),
+        }
+    }
+}

@@ -31,7 +31,7 @@ impl Style {
 
 pub fn render(report: &Report, style: Style) -> String {
     let mut out = String::new();
-    for finding in &report.findings {
+    for finding in report.active() {
         let diagnostic = FindingDiagnostic::new(finding);
         let rendered = if style.narrated {
             NarratableReportHandler::new().render_report(&mut out, &diagnostic)

@@ -56,7 +56,7 @@ pub fn render(report: &Report) -> Result<String, serde_json::Error> {
             errors: report.count(Severity::Error),
             warnings: report.count(Severity::Warning),
             notes: report.count(Severity::Note),
-            rules_checked: report.rules_checked,
+            rules_checked: report.rules_checked(),
         },
     };
     let mut text = serde_json::to_string_pretty(&body)?;

@@ -16,10 +16,14 @@ pub fn summary_line(report: &Report) -> String {
     if notes > 0 {
         parts.push(count(notes, "note"));
     }
+    let exempted = report.findings.len() - report.active().count();
+    if exempted > 0 {
+        parts.push(format!("{exempted} exempted"));
+    }
     format!(
         "{}; {} of {} rules passed",
         parts.join(", "),
         report.rules_passed,
-        report.rules_checked
+        report.rules_checked()
     )
 }
