@@ -10,6 +10,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 use cmk_check::engine::{self, Options, Severity};
 use cmk_check::render::{self, human};
 use cmk_check::rules;
+use cmk_check::source::live::auth::AuthMethod;
+use cmk_check::source::live::cloud::CloudName;
+use cmk_check::source::live::target::{self, ResourceId, Target};
+use cmk_check::source::live::{self, Connection};
 use cmk_check::source::snapshot;
 use miette::{Diagnostic, Report};
 use thiserror::Error;
@@ -36,9 +40,23 @@ enum Command {
     /// Check the identity, key vault, key and cluster against every requirement
     #[command(after_help = "Examples:\n  \
         cmk-check check --snapshot fixtures/clean.json\n  \
-        cmk-check check --snapshot state.json --now 2026-12-01T00:00:00Z --format json\n  \
-        cmk-check check --snapshot state.json --expiry-warning-days 60")]
+        cmk-check check --location westeurope \\\n      \
+          --identity /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.ManagedIdentity/userAssignedIdentities/<name> \\\n      \
+          --key https://<vault>.vault.azure.net/keys/<key>\n  \
+        cmk-check check --cluster /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.DBforPostgreSQL/serverGroupsv2/<name>\n  \
+        cmk-check check --snapshot state.json --now 2026-12-01T00:00:00Z --format json")]
     Check(CheckArgs),
+    /// Read the live state from Azure and write it as a snapshot file
+    #[command(after_help = "Examples:\n  \
+        cmk-check snapshot --location westeurope --identity <identity-id> --key <key-uri> -o state.json\n  \
+        cmk-check check --snapshot state.json")]
+    Snapshot {
+        #[command(flatten)]
+        live: LiveArgs,
+        /// Where to write the snapshot (default: standard output)
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
     /// List the rules: code, name, default level and summary
     #[command(after_help = "Examples:\n  cmk-check rules\n  cmk-check rules --format json")]
     Rules {
@@ -57,9 +75,11 @@ enum Command {
 
 #[derive(clap::Args)]
 struct CheckArgs {
-    /// Snapshot file (format v1) holding the ARM bodies to check
-    #[arg(long, value_name = "FILE")]
-    snapshot: PathBuf,
+    /// Snapshot file (format v1) holding the ARM bodies to check, instead of reading Azure
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["location", "identity", "key", "vault", "cluster"])]
+    snapshot: Option<PathBuf>,
+    #[command(flatten)]
+    live: LiveArgs,
     /// The time to check dates against (RFC 3339); defaults to the real time
     #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
     now: Option<DateTime<Utc>>,
@@ -71,6 +91,50 @@ struct CheckArgs {
     /// Plain prose for screen readers instead of drawn diagnostics (also: NO_GRAPHICS=1)
     #[arg(long)]
     narrated: bool,
+}
+
+/// What to read from Azure, and how.
+#[derive(clap::Args)]
+#[command(next_help_heading = "Live Azure")]
+struct LiveArgs {
+    /// Region the cluster will be created in
+    #[arg(long, value_name = "REGION")]
+    location: Option<String>,
+    /// Resource ID of the user-assigned managed identity
+    #[arg(long, value_name = "RESOURCE_ID")]
+    identity: Option<String>,
+    /// Key Vault key URI, with or without a version
+    #[arg(long, value_name = "KEY_URI")]
+    key: Option<String>,
+    /// Resource ID of the key vault (skips finding it with Azure Resource Graph)
+    #[arg(long, value_name = "RESOURCE_ID")]
+    vault: Option<String>,
+    /// Resource ID of an existing cluster (Microsoft.DBforPostgreSQL/serverGroupsv2)
+    #[arg(long, value_name = "RESOURCE_ID")]
+    cluster: Option<String>,
+    /// Subscription to search for the vault in
+    #[arg(long, value_name = "SUBSCRIPTION_ID")]
+    subscription: Option<String>,
+    /// How to sign in
+    #[arg(long, value_enum, default_value_t = AuthMethod::Auto)]
+    auth: AuthMethod,
+    /// Which Azure cloud
+    #[arg(long, value_enum, default_value_t = CloudName::Public)]
+    cloud: CloudName,
+    /// Azure Resource Manager endpoint (plain http only on loopback)
+    #[arg(long, value_name = "URL", env = "CMK_CHECK_ARM_ENDPOINT")]
+    arm_endpoint: Option<String>,
+    /// Key Vault data-plane endpoint replacing every vault's address (plain http only on loopback)
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "CMK_CHECK_KEYVAULT_ENDPOINT",
+        hide = true
+    )]
+    keyvault_endpoint: Option<String>,
+    /// Seconds to wait for each answer
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=600))]
+    timeout: u64,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -99,6 +163,22 @@ enum CliError {
     #[error("could not encode the report as JSON")]
     #[diagnostic(code(cmk_check::output))]
     Json(#[source] serde_json::Error),
+    #[error("nothing to check")]
+    #[diagnostic(
+        code(cmk_check::no_target),
+        help("give `--snapshot FILE`, or `--location`, `--identity` and `--key` for a planned cluster, or `--cluster` for an existing one")
+    )]
+    NoTarget,
+    #[error("could not write `{path}`")]
+    #[diagnostic(code(cmk_check::output))]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("could not start the async runtime")]
+    #[diagnostic(code(cmk_check::runtime))]
+    Runtime(#[source] std::io::Error),
 }
 
 fn main() -> ExitCode {
@@ -126,6 +206,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<ExitCode, Report> {
     match cli.command {
         Command::Check(args) => check(args),
+        Command::Snapshot { live, output } => record(&live, output),
         Command::Rules { format } => {
             print(&rules_catalog(format)?)?;
             Ok(ExitCode::SUCCESS)
@@ -139,7 +220,10 @@ fn run(cli: Cli) -> Result<ExitCode, Report> {
 }
 
 fn check(args: CheckArgs) -> Result<ExitCode, Report> {
-    let state = snapshot::read(&args.snapshot)?;
+    let state = match &args.snapshot {
+        Some(path) => snapshot::read(path)?,
+        None => read_live(&args.live)?.state,
+    };
     let mut options = Options::new(args.now.unwrap_or_else(Utc::now));
     options.expiry_warning_days = i64::from(args.expiry_warning_days);
     let report = engine::run(&state, &options);
@@ -163,6 +247,114 @@ fn check(args: CheckArgs) -> Result<ExitCode, Report> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `cmk-check snapshot`: the live state as a snapshot file.
+fn record(args: &LiveArgs, output: Option<PathBuf>) -> Result<ExitCode, Report> {
+    let live = read_live(args)?;
+    let mut text = serde_json::to_string_pretty(&live.snapshot).map_err(CliError::Json)?;
+    text.push('\n');
+    match output {
+        Some(path) => {
+            std::fs::write(&path, text).map_err(|source| CliError::Write { path, source })?
+        }
+        None => print(&text)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn read_live(args: &LiveArgs) -> Result<live::Live, Report> {
+    let target = live_target(args)?;
+    let connection = Connection {
+        auth: args.auth,
+        cloud: args.cloud,
+        arm_endpoint: args.arm_endpoint.clone(),
+        keyvault_endpoint: args.keyvault_endpoint.clone(),
+        timeout: std::time::Duration::from_secs(args.timeout),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(CliError::Runtime)?;
+    let spinner = Spinner::start("reading Azure");
+    let live = runtime.block_on(async {
+        let azure = live::connect(&connection).await?;
+        Ok::<_, Report>(live::read(&target, &azure).await)
+    });
+    drop(spinner);
+    let live = live?;
+    for line in &live.unread {
+        eprintln!("warning: {line}");
+    }
+    Ok(live)
+}
+
+fn live_target(args: &LiveArgs) -> Result<Target, Report> {
+    let id = |flag, value: &Option<String>, kind| {
+        value
+            .as_deref()
+            .map(|v| ResourceId::parse(flag, v, kind))
+            .transpose()
+    };
+    let target = Target {
+        location: args.location.clone(),
+        identity: args
+            .identity
+            .as_deref()
+            .map(|v| ResourceId::parse_any("--identity", v))
+            .transpose()?,
+        key: args
+            .key
+            .as_deref()
+            .map(|raw| target::parse_key_uri(raw).map(|k| (raw.to_string(), k)))
+            .transpose()?,
+        vault: id("--vault", &args.vault, target::VAULT_TYPE)?,
+        cluster: id("--cluster", &args.cluster, target::CLUSTER_TYPE)?,
+        subscription: args.subscription.clone(),
+    };
+    let planned = target.location.is_some() && target.identity.is_some() && target.key.is_some();
+    if target.cluster.is_none() && !planned {
+        return Err(CliError::NoTarget.into());
+    }
+    if let Some((raw, key)) = &target.key {
+        let suffix = live::cloud::Cloud::vault_suffix_of(args.cloud);
+        if !key.host.ends_with(suffix) {
+            return Err(target::ArgumentError {
+                flag: "--key",
+                expected: "a key in the chosen cloud",
+                src: miette::NamedSource::new("--key", raw.clone()),
+                span: (8, key.host.len()).into(),
+                reason: format!("vaults of this cloud end in `{suffix}`"),
+                help: Some(
+                    "choose the key's cloud with `--cloud public|china|usgovernment`".to_string(),
+                ),
+            }
+            .into());
+        }
+    }
+    Ok(target)
+}
+
+/// A spinner on stderr while Azure is read, only when a person is watching.
+struct Spinner(Option<indicatif::ProgressBar>);
+
+impl Spinner {
+    fn start(message: &'static str) -> Self {
+        if !std::io::stderr().is_terminal() {
+            return Self(None);
+        }
+        let bar = indicatif::ProgressBar::new_spinner().with_message(message);
+        bar.enable_steady_tick(std::time::Duration::from_millis(100));
+        Self(Some(bar))
+    }
+}
+
+impl Drop for Spinner {
+    fn drop(&mut self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
 }
 
 fn terminal_width() -> usize {

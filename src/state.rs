@@ -79,13 +79,14 @@ pub struct State {
     pub vault: Section<Resource<Vault>>,
     pub key: Section<Resource<Key>>,
     pub key_versions: Section<Vec<Resource<KeyVersion>>>,
-    pub cluster: Option<Resource<Cluster>>,
+    /// `Ok(None)`: no cluster is involved (a planned one known only by its key and identity).
+    pub cluster: Section<Option<Resource<Cluster>>>,
 }
 
 impl State {
     /// How reports name what was checked: the cluster when there is one, else the key URI.
     pub fn target_name(&self) -> String {
-        if let Some(cluster) = &self.cluster {
+        if let Ok(Some(cluster)) = &self.cluster {
             return cluster.id.clone();
         }
         match &self.key_uri {

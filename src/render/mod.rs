@@ -1,9 +1,22 @@
 //! Renderers: each turns a [`Report`](crate::engine::Report) into the text of one format.
 
+pub mod github;
 pub mod human;
 pub mod json;
+pub mod junit;
+pub mod sarif;
 
 use crate::engine::{Report, Severity};
+
+/// Why a report could not be turned into the text of a format. Serializers of in-memory values
+/// fail only on a bug, but the CLI must report it rather than print half a file.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("could not write the report as JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("could not write the report as JUnit XML: {0}")]
+    Junit(#[from] quick_junit::SerializeError),
+}
 
 /// `2 errors, 1 warning; 18 of 20 rules passed`
 pub fn summary_line(report: &Report) -> String {

@@ -44,7 +44,14 @@ fn check(cx: &Context<'_>) -> Vec<Violation> {
             }
         }
     }
-    if let Some(cluster) = &cx.state.cluster {
+    let cluster = match &cx.state.cluster {
+        Ok(cluster) => cluster.as_ref(),
+        Err(gap) => {
+            found.push(gap.unverified("the cluster's identity type"));
+            None
+        }
+    };
+    if let Some(cluster) = cluster {
         // An existing cluster without CMK is CMK018's business, not a wrong identity.
         if cluster.body.exists() && !cluster.body.uses_customer_managed_key() {
             return found;

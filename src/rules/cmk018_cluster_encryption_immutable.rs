@@ -20,8 +20,10 @@ const RESTORE_HELP: &str = "encryption is chosen when a cluster is created: rest
      `identity` and `dataEncryption`), then move clients to it";
 
 fn check(cx: &Context<'_>) -> Vec<Violation> {
-    let Some(cluster) = cx.state.cluster.as_ref().filter(|c| c.body.exists()) else {
-        return Vec::new();
+    let cluster = match &cx.state.cluster {
+        Ok(Some(cluster)) if cluster.body.exists() => cluster,
+        Ok(_) => return Vec::new(),
+        Err(gap) => return vec![gap.unverified("whether the cluster's encryption can change")],
     };
     let Ok(target) = &cx.state.key_uri else {
         return Vec::new();

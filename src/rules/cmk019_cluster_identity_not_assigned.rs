@@ -14,13 +14,10 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &Context<'_>) -> Vec<Violation> {
-    let Some(cluster) = cx
-        .state
-        .cluster
-        .as_ref()
-        .filter(|c| c.body.uses_customer_managed_key())
-    else {
-        return Vec::new();
+    let cluster = match &cx.state.cluster {
+        Ok(Some(cluster)) if cluster.body.uses_customer_managed_key() => cluster,
+        Ok(_) => return Vec::new(),
+        Err(gap) => return vec![gap.unverified("that the cluster holds its key's identity")],
     };
     let primary = cluster
         .body

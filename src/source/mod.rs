@@ -3,4 +3,5 @@
 
 pub mod document;
 pub mod error;
+pub mod live;
 pub mod snapshot;

@@ -155,7 +155,7 @@ pub fn parse(name: &str, text: String) -> Result<State, InputError> {
         vault,
         key,
         key_versions,
-        cluster,
+        cluster: Ok(cluster),
     })
 }
 

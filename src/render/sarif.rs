@@ -1,0 +1,381 @@
+//! SARIF 2.1.0, the format GitHub code scanning (and most other code-scanning dashboards)
+//! ingests. One run; the driver declares the whole rule catalog so that a dashboard can show the
+//! documentation of a rule even for results it has not seen before.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_sarif::sarif::{
+    ArtifactLocation, Location, LogicalLocation, Message, MultiformatMessageString,
+    PhysicalLocation, PropertyBag, Region, ReportingConfiguration, ReportingDescriptor,
+    Result as SarifResult, ResultLevel, Run, Sarif, Suppression, Tool, ToolComponent,
+};
+
+use crate::engine::{Finding, Level, Report, Severity};
+use crate::render::RenderError;
+use crate::rules::{self, Rule};
+use crate::source::document::Origin;
+use crate::state::Place;
+
+/// The schema the output is validated against in the tests (the OASIS errata 01 edition).
+pub const SCHEMA_URI: &str =
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
+
+/// The key of our entry in `partialFingerprints`. Versioned: changing what the hash covers must
+/// change the key, or dashboards would close every open result and open new ones.
+pub const FINGERPRINT_KEY: &str = "cmkCheckFinding/v1";
+
+/// Used while Cargo.toml names no homepage or repository: the service's own page on the
+/// requirements this tool checks.
+const FALLBACK_INFORMATION_URI: &str =
+    "https://learn.microsoft.com/azure/cosmos-db/postgresql/concepts-customer-managed-keys";
+
+pub fn render(report: &Report) -> Result<String, RenderError> {
+    let mut text = serde_json::to_string_pretty(&log(report))?;
+    text.push('\n');
+    Ok(text)
+}
+
+fn log(report: &Report) -> Sarif {
+    let driver = ToolComponent::builder()
+        .name("cmk-check")
+        .version(env!("CARGO_PKG_VERSION"))
+        .semantic_version(env!("CARGO_PKG_VERSION"))
+        .information_uri(information_uri())
+        .rules(
+            rules::ALL
+                .iter()
+                .map(|rule| descriptor(rule))
+                .collect::<Vec<_>>(),
+        )
+        .build();
+    let mut seen = HashMap::new();
+    let results: Vec<SarifResult> = report
+        .findings
+        .iter()
+        .map(|finding| result(finding, &mut seen))
+        .collect();
+    let run = Run::builder()
+        .tool(Tool::builder().driver(driver).build())
+        // `SourceDoc::line_col` counts characters, not the UTF-16 units SARIF assumes by default.
+        .column_kind("unicodeCodePoints")
+        .results(results)
+        .build();
+    Sarif::builder()
+        .schema(SCHEMA_URI)
+        .version("2.1.0")
+        .runs(vec![run])
+        .build()
+}
+
+fn information_uri() -> &'static str {
+    [env!("CARGO_PKG_HOMEPAGE"), env!("CARGO_PKG_REPOSITORY")]
+        .into_iter()
+        .find(|uri| !uri.is_empty())
+        .unwrap_or(FALLBACK_INFORMATION_URI)
+}
+
+fn descriptor(rule: &Rule) -> ReportingDescriptor {
+    let what = section(rule.doc, "What it checks").unwrap_or(rule.summary);
+    let configuration = match rule.default_level {
+        Level::Deny => ReportingConfiguration::builder().level("error").build(),
+        Level::Warn => ReportingConfiguration::builder().level("warning").build(),
+        Level::Allow => ReportingConfiguration::builder()
+            .enabled(false)
+            .level("none")
+            .build(),
+    };
+    ReportingDescriptor::builder()
+        .id(rule.code)
+        .name(rule.name)
+        .short_description(
+            MultiformatMessageString::builder()
+                .text(rule.summary)
+                .build(),
+        )
+        .full_description(
+            MultiformatMessageString::builder()
+                .text(what)
+                .markdown(what)
+                .build(),
+        )
+        .help(
+            MultiformatMessageString::builder()
+                .text(rule.doc)
+                .markdown(rule.doc)
+                .build(),
+        )
+        .help_uri(rule.url)
+        .default_configuration(configuration)
+        .build()
+}
+
+/// The body of the `## {heading}` section of a rule's Markdown doc, up to the next heading of
+/// the same level.
+fn section<'a>(doc: &'a str, heading: &str) -> Option<&'a str> {
+    let marker = format!("## {heading}");
+    let mut lines = doc.split_inclusive('\n');
+    let mut start = 0;
+    for line in lines.by_ref() {
+        start += line.len();
+        if line.trim_end() == marker {
+            break;
+        }
+    }
+    if start >= doc.len() {
+        return None;
+    }
+    let mut end = start;
+    for line in lines {
+        if line.starts_with("## ") {
+            break;
+        }
+        end += line.len();
+    }
+    let body = doc[start..end].trim();
+    (!body.is_empty()).then_some(body)
+}
+
+fn result(finding: &Finding, seen: &mut HashMap<String, usize>) -> SarifResult {
+    let violation = &finding.violation;
+    let level = match finding.severity {
+        Severity::Error => ResultLevel::Error,
+        Severity::Warning => ResultLevel::Warning,
+        Severity::Note => ResultLevel::Note,
+    };
+    let mut result = SarifResult::builder()
+        .rule_id(finding.code())
+        .level(level)
+        .message(
+            Message::builder()
+                .text(format!("{}\n\n{}", violation.message, violation.help))
+                .build(),
+        )
+        .locations(vec![location(finding)])
+        .partial_fingerprints(BTreeMap::from([(
+            FINGERPRINT_KEY.to_string(),
+            fingerprint(finding, seen),
+        )]))
+        // An empty list says "not suppressed"; an absent one would say "unknown".
+        .suppressions(
+            finding
+                .exemption
+                .iter()
+                .map(|exemption| {
+                    Suppression::builder()
+                        .kind("external")
+                        .justification(exemption.reason.as_str())
+                        .build()
+                })
+                .collect::<Vec<_>>(),
+        )
+        .build();
+    result.rule_index = rules::ALL
+        .iter()
+        .position(|rule| rule.code == finding.code())
+        .and_then(|index| i64::try_from(index).ok());
+    if violation.unverified {
+        result.properties = Some(
+            PropertyBag::builder()
+                .additional_properties(BTreeMap::from([(
+                    "unverified".to_string(),
+                    serde_json::Value::Bool(true),
+                )]))
+                .build(),
+        );
+    }
+    result
+}
+
+fn location(finding: &Finding) -> Location {
+    let place = &finding.violation.place;
+    let logical = LogicalLocation::builder()
+        .fully_qualified_name(resource_ref(place))
+        .kind("resource")
+        .build();
+    let mut location = Location::builder()
+        .logical_locations(vec![logical])
+        .message(Message::builder().text(label(finding)).build())
+        .build();
+    if let Some(region) = file_region(finding) {
+        location.physical_location = Some(
+            PhysicalLocation::builder()
+                .artifact_location(
+                    ArtifactLocation::builder()
+                        .uri(artifact_uri(&region.path))
+                        .build(),
+                )
+                .region(
+                    Region::builder()
+                        .start_line(to_i64(region.start_line))
+                        .start_column(to_i64(region.start_column))
+                        .end_line(to_i64(region.end_line))
+                        .end_column(to_i64(region.end_column))
+                        .build(),
+                )
+                .build(),
+        );
+    }
+    location
+}
+
+fn to_i64(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// What the human report says at the offending property, including that it is missing.
+fn label(finding: &Finding) -> String {
+    let place = &finding.violation.place;
+    if place.doc.anchor(&place.absolute()).exact {
+        finding.violation.label.clone()
+    } else {
+        let property = place.pointer.rsplit('/').next().unwrap_or_default();
+        format!("`{property}` is missing; {}", finding.violation.label)
+    }
+}
+
+/// A stable identity of the finding across runs: the rule, the resource (ARM IDs and key URIs
+/// compare without case, and ARM is not consistent about the case it returns) and the pointer.
+/// Line numbers stay out: reformatting a snapshot must not reopen a result. FNV-1a is used
+/// because its output is fixed by definition, unlike `std`'s hasher.
+fn fingerprint(finding: &Finding, seen: &mut HashMap<String, usize>) -> String {
+    let resource = finding.resource().to_lowercase();
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in [finding.code(), resource.as_str(), finding.pointer()] {
+        // The separator keeps ("ab", "c") and ("a", "bc") apart.
+        for byte in part.bytes().chain(std::iter::once(0)) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    let hash = format!("{hash:016x}");
+    // Two findings of one rule at one property would otherwise be merged into one result.
+    let count = seen.entry(hash.clone()).or_insert(0);
+    *count += 1;
+    if *count == 1 {
+        hash
+    } else {
+        format!("{hash}:{count}")
+    }
+}
+
+/// A place in a file the user gave, in the 1-based lines and columns (characters, end
+/// exclusive) that SARIF regions and GitHub annotations use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FileRegion {
+    /// The document's name with forward slashes and no leading `./`.
+    pub path: String,
+    pub start_line: usize,
+    pub start_column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+}
+
+/// The region of a finding, or `None` when its text was fetched from Azure and so is no file a
+/// code-scanning dashboard could open.
+pub(crate) fn file_region(finding: &Finding) -> Option<FileRegion> {
+    let place = &finding.violation.place;
+    if place.doc.origin != Origin::File {
+        return None;
+    }
+    let anchor = place.doc.anchor(&place.absolute());
+    // The same narrowing as the human report: a bad part of a key URI, inside the quotes.
+    let (offset, len) = match (&finding.violation.within, anchor.exact) {
+        (Some(range), true) if range.end < anchor.len => {
+            (anchor.offset + 1 + range.start, range.len())
+        }
+        _ => (anchor.offset, anchor.len),
+    };
+    let (start_line, start_column) = place.doc.line_col(offset);
+    let (end_line, end_column) = place.doc.line_col(offset + len);
+    Some(FileRegion {
+        path: relative_path(place.doc.name()),
+        start_line,
+        start_column,
+        end_line,
+        end_column,
+    })
+}
+
+/// `resource#pointer`: where a finding is when there is no file to point into.
+pub(crate) fn resource_ref(place: &Place) -> String {
+    let resource = if place.resource.is_empty() {
+        place.doc.name()
+    } else {
+        place.resource.as_str()
+    };
+    if place.pointer.is_empty() {
+        resource.to_string()
+    } else {
+        format!("{resource}#{}", place.pointer)
+    }
+}
+
+/// Dashboards resolve paths against the repository root with `/` separators.
+fn relative_path(name: &str) -> String {
+    let mut path = name.replace('\\', "/");
+    while let Some(rest) = path.strip_prefix("./") {
+        path = rest.to_string();
+    }
+    path
+}
+
+/// A path as a URI reference: relative paths stay relative, absolute ones become `file:` URIs.
+fn artifact_uri(path: &str) -> String {
+    let bytes = path.as_bytes();
+    let drive =
+        bytes.len() >= 3 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':' && bytes[2] == b'/';
+    if drive {
+        format!("file:///{}:{}", &path[..1], percent_encode(&path[2..]))
+    } else if path.starts_with('/') {
+        format!("file://{}", percent_encode(path))
+    } else {
+        percent_encode(path)
+    }
+}
+
+/// Escapes all but unreserved characters and `/`; a `:` in a relative path would read as a
+/// scheme.
+fn percent_encode(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for byte in path.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn section_is_the_body_up_to_the_next_heading() {
+        let doc = "# T\n\n## What it checks\nLine one\nline two.\n\n## Why\nNo.\n";
+        assert_eq!(section(doc, "What it checks"), Some("Line one\nline two."));
+        assert_eq!(section(doc, "Example"), None);
+    }
+
+    #[test]
+    fn every_rule_doc_has_a_what_it_checks_section() {
+        for rule in rules::ALL {
+            assert!(
+                section(rule.doc, "What it checks").is_some(),
+                "{}",
+                rule.code
+            );
+        }
+    }
+
+    #[test]
+    fn paths_become_uri_references() {
+        assert_eq!(
+            artifact_uri(&relative_path("./a\\b c.json")),
+            "a/b%20c.json"
+        );
+        assert_eq!(artifact_uri("/tmp/x:y.json"), "file:///tmp/x%3Ay.json");
+        assert_eq!(artifact_uri("C:/snap.json"), "file:///C:/snap.json");
+    }
+}
