@@ -8,174 +8,21 @@
 //! The live source against an in-process fake Azure Resource Manager on loopback, answering
 //! with the bodies of the shipped fixtures (real ARM shapes).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use azure_core::credentials::{AccessToken, Secret, TokenCredential, TokenRequestOptions};
-use azure_core::http::Url;
 use cmk_check::engine::{self, Options, Report};
 use cmk_check::keyuri::KeyUri;
-use cmk_check::source::live::arm::{ArmClient, RetryPolicy};
-use cmk_check::source::live::keyvault::KeyVaultReader;
 use cmk_check::source::live::target::{self, ResourceId, Target};
-use cmk_check::source::live::{self, Azure, Live};
+use cmk_check::source::live::{self, Live};
 use cmk_check::source::snapshot;
+use common::*;
 use serde_json::{json, Value};
-use wiremock::matchers::{header_exists, method, path};
+use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
-
-const TOKEN: &str = "arm-token-d2f9c1e7";
-const NOW: &str = "2026-11-27T12:00:00Z";
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn load(relative: &str) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(root().join(relative)).unwrap()).unwrap()
-}
-
-/// Mints a token for any audience, as the Azure CLI would.
-#[derive(Debug)]
-struct FakeCredential;
-
-#[async_trait::async_trait]
-impl TokenCredential for FakeCredential {
-    async fn get_token(
-        &self,
-        scopes: &[&str],
-        _: Option<TokenRequestOptions<'_>>,
-    ) -> azure_core::Result<AccessToken> {
-        Ok(AccessToken::new(
-            Secret::new(format!("token-for {}", scopes.join(" "))),
-            azure_core::time::OffsetDateTime::now_utc() + azure_core::time::Duration::hours(1),
-        ))
-    }
-}
-
-fn azure(server: &MockServer, timeout: Duration) -> Azure {
-    let http = reqwest::Client::new();
-    let endpoint = Url::parse(&server.uri()).unwrap();
-    let retry = RetryPolicy {
-        attempts: 4,
-        base: Duration::from_millis(5),
-        max_wait: Duration::from_secs(2),
-    };
-    Azure {
-        arm: ArmClient::new(
-            http.clone(),
-            endpoint.clone(),
-            Secret::new(TOKEN),
-            timeout,
-            retry,
-        ),
-        key_vault: Some(KeyVaultReader::new(
-            Arc::new(FakeCredential),
-            http,
-            Some(endpoint),
-        )),
-    }
-}
-
-fn ok(body: &Value) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(body)
-}
-
-/// ARM resolves resource IDs without regard to case (`resourcegroups`, `resourceGroups`).
-struct ArmPath(String);
-
-impl wiremock::Match for ArmPath {
-    fn matches(&self, request: &Request) -> bool {
-        request.url.path().eq_ignore_ascii_case(&self.0)
-    }
-}
-
-async fn get(server: &MockServer, at: &str, response: ResponseTemplate) {
-    Mock::given(method("GET"))
-        .and(ArmPath(at.to_string()))
-        .respond_with(response)
-        .mount(server)
-        .await;
-}
-
-fn id(body: &Value) -> String {
-    body["id"].as_str().unwrap().to_string()
-}
-
-fn key_uri(snapshot: &Value) -> KeyUri {
-    KeyUri::parse(snapshot["keyUri"].as_str().unwrap()).unwrap()
-}
-
-fn key_path(snapshot: &Value) -> String {
-    let key = key_uri(snapshot);
-    let vault = id(&snapshot["vault"]);
-    match key.version {
-        Some(version) => format!("{vault}/keys/{}/versions/{version}", key.name),
-        None => format!("{vault}/keys/{}", key.name),
-    }
-}
-
-fn forbidden() -> ResponseTemplate {
-    ResponseTemplate::new(403).set_body_json(json!({
-        "error": {"code": "AuthorizationFailed", "message": "The client does not have authorization to perform action."}
-    }))
-}
-
-/// The data plane answers like Key Vault: a challenge without a token, the bundle with one.
-async fn serve_data_plane(server: &MockServer, key: &KeyUri, bundle: &Value) {
-    let at = format!(
-        "/keys/{}/{}",
-        key.name,
-        key.version.clone().unwrap_or_default()
-    );
-    Mock::given(method("GET"))
-        .and(path(at.clone()))
-        .and(header_exists("authorization"))
-        .respond_with(ok(bundle))
-        .mount(server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(at))
-        .respond_with(ResponseTemplate::new(401).insert_header(
-            "WWW-Authenticate",
-            "Bearer authorization=\"https://login.microsoftonline.com/b6c948ef-f6b5-4384-8354-da3a15eca969\", resource=\"https://vault.azure.net\"",
-        ))
-        .mount(server)
-        .await;
-}
-
-/// Mounts every body of a snapshot where ARM would serve it.
-async fn serve(server: &MockServer, snapshot: &Value) {
-    get(
-        server,
-        &id(&snapshot["identity"]),
-        ok(&snapshot["identity"]),
-    )
-    .await;
-    get(server, &id(&snapshot["vault"]), ok(&snapshot["vault"])).await;
-    let key = &snapshot["key"];
-    if key.get("key").is_some() {
-        get(server, &key_path(snapshot), forbidden()).await;
-        serve_data_plane(server, &key_uri(snapshot), key).await;
-    } else {
-        get(server, &key_path(snapshot), ok(key)).await;
-    }
-    let versions = format!(
-        "{}/keys/{}/versions",
-        id(&snapshot["vault"]),
-        key_uri(snapshot).name
-    );
-    get(
-        server,
-        &versions,
-        ok(&json!({ "value": snapshot["keyVersions"] })),
-    )
-    .await;
-    if let Some(cluster) = snapshot.get("cluster").filter(|c| c.get("id").is_some()) {
-        get(server, &id(cluster), ok(cluster)).await;
-    }
-}
 
 fn target(snapshot: &Value, with_vault: bool) -> Target {
     let raw = snapshot["keyUri"].as_str().unwrap().to_string();
@@ -432,44 +279,51 @@ async fn only_get_and_the_graph_query_are_ever_sent() {
     }
 }
 
+/// Records when each request arrived.
+#[derive(Clone, Default)]
+struct Arrivals(Arc<std::sync::Mutex<Vec<std::time::Instant>>>);
+
+impl wiremock::Match for Arrivals {
+    fn matches(&self, _: &Request) -> bool {
+        self.0.lock().unwrap().push(std::time::Instant::now());
+        true
+    }
+}
+
 #[tokio::test]
 async fn requests_that_do_not_depend_on_each_other_fly_together() {
     let snapshot = load("fixtures/clean.json");
     let server = MockServer::start().await;
-    let delay = Duration::from_millis(300);
-    get(
-        &server,
-        &id(&snapshot["identity"]),
-        ok(&snapshot["identity"]).set_delay(delay),
-    )
-    .await;
-    get(
-        &server,
-        &id(&snapshot["vault"]),
-        ok(&snapshot["vault"]).set_delay(delay),
-    )
-    .await;
-    get(
-        &server,
-        &key_path(&snapshot),
-        ok(&snapshot["key"]).set_delay(delay),
-    )
-    .await;
+    let arrivals = Arrivals::default();
+    let delay = Duration::from_millis(400);
     let versions = format!("{}/keys/cmk-citus/versions", id(&snapshot["vault"]));
-    get(
-        &server,
-        &versions,
-        ok(&json!({"value": snapshot["keyVersions"]})).set_delay(delay),
-    )
-    .await;
-    let started = std::time::Instant::now();
+    let bodies = [
+        (id(&snapshot["identity"]), snapshot["identity"].clone()),
+        (id(&snapshot["vault"]), snapshot["vault"].clone()),
+        (key_path(&snapshot), snapshot["key"].clone()),
+        (versions, json!({"value": snapshot["keyVersions"]})),
+    ];
+    for (at, body) in bodies {
+        Mock::given(method("GET"))
+            .and(ArmPath(at))
+            .and(arrivals.clone())
+            .respond_with(ok(&body).set_delay(delay))
+            .mount(&server)
+            .await;
+    }
     let live = read(&server, &target(&snapshot, true)).await;
-    let elapsed = started.elapsed();
     assert!(check(&live.state).findings.is_empty());
-    // Four answers of 300 ms each: sequential would take 1.2 s; in flight together, one delay.
+    // Each answer takes 400 ms: one request waiting for another would arrive 400 ms later.
+    let times = arrivals.0.lock().unwrap().clone();
+    assert_eq!(times.len(), 4);
+    let spread = times
+        .iter()
+        .max()
+        .unwrap()
+        .duration_since(*times.iter().min().unwrap());
     assert!(
-        elapsed < Duration::from_millis(1000),
-        "{elapsed:?}: requests were not concurrent"
+        spread < delay / 2,
+        "requests arrived {spread:?} apart: they waited for each other"
     );
 }
 

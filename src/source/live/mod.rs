@@ -659,7 +659,7 @@ pub struct Connection {
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum ConnectError {
-    #[error("bad endpoint")]
+    #[error("the endpoint cannot be used")]
     #[diagnostic(code(cmk_check::endpoint))]
     Endpoint(#[source] cloud::EndpointError),
     #[error("could not sign in to Azure")]

@@ -1,0 +1,173 @@
+//! A fake Azure Resource Manager (and Key Vault data plane) on loopback, serving the bodies of
+//! the shipped fixtures at the paths ARM would serve them.
+
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different part of the fake"
+)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use azure_core::credentials::{AccessToken, Secret, TokenCredential, TokenRequestOptions};
+use azure_core::http::Url;
+use cmk_check::keyuri::KeyUri;
+use cmk_check::source::live::arm::{ArmClient, RetryPolicy};
+use cmk_check::source::live::keyvault::KeyVaultReader;
+use cmk_check::source::live::Azure;
+use serde_json::{json, Value};
+use wiremock::matchers::{header_exists, method, path};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+pub const TOKEN: &str = "arm-token-d2f9c1e7";
+pub const NOW: &str = "2026-11-27T12:00:00Z";
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn load(relative: &str) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(root().join(relative)).unwrap()).unwrap()
+}
+
+/// Mints a token for any audience, as the Azure CLI would.
+#[derive(Debug)]
+pub struct FakeCredential;
+
+#[async_trait::async_trait]
+impl TokenCredential for FakeCredential {
+    async fn get_token(
+        &self,
+        scopes: &[&str],
+        _: Option<TokenRequestOptions<'_>>,
+    ) -> azure_core::Result<AccessToken> {
+        Ok(AccessToken::new(
+            Secret::new(format!("token-for {}", scopes.join(" "))),
+            azure_core::time::OffsetDateTime::now_utc() + azure_core::time::Duration::hours(1),
+        ))
+    }
+}
+
+pub fn azure(server: &MockServer, timeout: Duration) -> Azure {
+    let http = reqwest::Client::new();
+    let endpoint = Url::parse(&server.uri()).unwrap();
+    let retry = RetryPolicy {
+        attempts: 4,
+        base: Duration::from_millis(5),
+        max_wait: Duration::from_secs(2),
+    };
+    Azure {
+        arm: ArmClient::new(
+            http.clone(),
+            endpoint.clone(),
+            Secret::new(TOKEN),
+            timeout,
+            retry,
+        ),
+        key_vault: Some(KeyVaultReader::new(
+            Arc::new(FakeCredential),
+            http,
+            Some(endpoint),
+        )),
+    }
+}
+
+pub fn ok(body: &Value) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(body)
+}
+
+/// ARM resolves resource IDs without regard to case (`resourcegroups`, `resourceGroups`).
+pub struct ArmPath(pub String);
+
+impl wiremock::Match for ArmPath {
+    fn matches(&self, request: &Request) -> bool {
+        request.url.path().eq_ignore_ascii_case(&self.0)
+    }
+}
+
+pub async fn get(server: &MockServer, at: &str, response: ResponseTemplate) {
+    Mock::given(method("GET"))
+        .and(ArmPath(at.to_string()))
+        .respond_with(response)
+        .mount(server)
+        .await;
+}
+
+pub fn id(body: &Value) -> String {
+    body["id"].as_str().unwrap().to_string()
+}
+
+pub fn key_uri(snapshot: &Value) -> KeyUri {
+    KeyUri::parse(snapshot["keyUri"].as_str().unwrap()).unwrap()
+}
+
+pub fn key_path(snapshot: &Value) -> String {
+    let key = key_uri(snapshot);
+    let vault = id(&snapshot["vault"]);
+    match key.version {
+        Some(version) => format!("{vault}/keys/{}/versions/{version}", key.name),
+        None => format!("{vault}/keys/{}", key.name),
+    }
+}
+
+pub fn forbidden() -> ResponseTemplate {
+    ResponseTemplate::new(403).set_body_json(json!({
+        "error": {"code": "AuthorizationFailed", "message": "The client does not have authorization to perform action."}
+    }))
+}
+
+/// The data plane answers like Key Vault: a challenge without a token, the bundle with one.
+pub async fn serve_data_plane(server: &MockServer, key: &KeyUri, bundle: &Value) {
+    let at = format!(
+        "/keys/{}/{}",
+        key.name,
+        key.version.clone().unwrap_or_default()
+    );
+    Mock::given(method("GET"))
+        .and(path(at.clone()))
+        .and(header_exists("authorization"))
+        .respond_with(ok(bundle))
+        .mount(server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(at))
+        .respond_with(ResponseTemplate::new(401).insert_header(
+            "WWW-Authenticate",
+            "Bearer authorization=\"https://login.microsoftonline.com/b6c948ef-f6b5-4384-8354-da3a15eca969\", resource=\"https://vault.azure.net\"",
+        ))
+        .mount(server)
+        .await;
+}
+
+/// Mounts every body of a snapshot where ARM would serve it.
+pub async fn serve(server: &MockServer, snapshot: &Value) {
+    get(
+        server,
+        &id(&snapshot["identity"]),
+        ok(&snapshot["identity"]),
+    )
+    .await;
+    get(server, &id(&snapshot["vault"]), ok(&snapshot["vault"])).await;
+    let key = &snapshot["key"];
+    if key.get("key").is_some() {
+        get(server, &key_path(snapshot), forbidden()).await;
+        serve_data_plane(server, &key_uri(snapshot), key).await;
+    } else {
+        get(server, &key_path(snapshot), ok(key)).await;
+    }
+    let versions = format!(
+        "{}/keys/{}/versions",
+        id(&snapshot["vault"]),
+        key_uri(snapshot).name
+    );
+    get(
+        server,
+        &versions,
+        ok(&json!({ "value": snapshot["keyVersions"] })),
+    )
+    .await;
+    if let Some(cluster) = snapshot.get("cluster").filter(|c| c.get("id").is_some()) {
+        get(server, &id(cluster), ok(cluster)).await;
+    }
+}
