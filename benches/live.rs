@@ -2,7 +2,12 @@
 //! then the number of round trips on the critical path (issue target: at most 2.5 round trips
 //! plus 50 ms, i.e. 300 ms, without `--vault`; one round trip with it).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "a benchmark stops on a broken setup")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a benchmark stops on a broken setup"
+)]
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -11,8 +16,8 @@ use std::time::Duration;
 
 use cmk_check::engine::{self, Options};
 use cmk_check::keyuri::KeyUri;
-use cmk_check::source::live::target::{self, ResourceId, Target};
 use cmk_check::source::live;
+use cmk_check::source::live::target::{self, ResourceId, Target};
 use common::*;
 use criterion::{criterion_group, criterion_main, Criterion};
 use serde_json::json;
@@ -48,14 +53,19 @@ fn planned(snapshot: &serde_json::Value, with_vault: bool) -> Target {
         location: Some("westeurope".to_string()),
         identity: Some(ResourceId::parse_any("--identity", &id(&snapshot["identity"])).unwrap()),
         key: Some((raw.clone(), KeyUri::parse(&raw).unwrap())),
-        vault: with_vault.then(|| ResourceId::parse("--vault", &id(&snapshot["vault"]), target::VAULT_TYPE).unwrap()),
+        vault: with_vault.then(|| {
+            ResourceId::parse("--vault", &id(&snapshot["vault"]), target::VAULT_TYPE).unwrap()
+        }),
         cluster: None,
         subscription: None,
     }
 }
 
 fn bench(c: &mut Criterion) {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let (server, snapshot) = runtime.block_on(slow_fake());
     let azure = azure(&server, Duration::from_secs(10));
     let options = Options::new(NOW.parse().unwrap());

@@ -3,10 +3,10 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use crate::rules::{self, Rule};
+use crate::rules::{self, Check, ExemptionCheck, Rule};
 use crate::state::{Gap, Place, State};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -127,10 +127,29 @@ pub struct Finding {
     pub exemption: Option<Exemption>,
 }
 
-/// Why a finding is accepted for now.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An accepted finding, from the config: which rule on which resource, why, until when.
+#[derive(Debug, Clone)]
 pub struct Exemption {
+    pub rule: &'static Rule,
+    /// ARM resource ID or key URI.
+    pub resource: String,
     pub reason: String,
+    /// The last day the exemption applies.
+    pub expires: Option<NaiveDate>,
+    /// Where the exemption is written.
+    pub place: Place,
+}
+
+impl Exemption {
+    fn expired(&self, today: NaiveDate) -> bool {
+        self.expires.is_some_and(|last| today > last)
+    }
+
+    fn covers(&self, finding: &Finding) -> bool {
+        self.rule.code == finding.code()
+            && (crate::arm::same_id(&self.resource, finding.resource())
+                || crate::keyuri::same_uri(&self.resource, finding.resource()))
+    }
 }
 
 impl Finding {
@@ -151,6 +170,7 @@ pub struct Options {
     pub expiry_warning_days: i64,
     /// Overrides of the rules' default levels, by code.
     pub levels: HashMap<&'static str, Level>,
+    pub exemptions: Vec<Exemption>,
 }
 
 impl Options {
@@ -159,6 +179,7 @@ impl Options {
             now,
             expiry_warning_days: 30,
             levels: HashMap::new(),
+            exemptions: Vec::new(),
         }
     }
 
@@ -220,8 +241,11 @@ pub fn run(state: &State, options: &Options) -> Report {
         let Some(severity) = options.level(rule).severity() else {
             continue;
         };
+        let Check::State(check) = rule.check else {
+            continue;
+        };
         checked.push(*rule);
-        let violations = (rule.check)(&context);
+        let violations = check(&context);
         if violations.is_empty() {
             rules_passed += 1;
         }
@@ -237,6 +261,7 @@ pub fn run(state: &State, options: &Options) -> Report {
             exemption: None,
         }));
     }
+    apply_exemptions(options, &mut findings, &mut checked, &mut rules_passed);
     findings.sort_by(|a, b| {
         (a.code(), a.resource(), a.pointer(), &a.violation.message).cmp(&(
             b.code(),
@@ -251,4 +276,76 @@ pub fn run(state: &State, options: &Options) -> Report {
         checked,
         rules_passed,
     }
+}
+
+/// Marks the findings that exemptions cover, then reports the exemptions that matched nothing
+/// or are past their date (CMK900, CMK901) where they are written.
+fn apply_exemptions(
+    options: &Options,
+    findings: &mut Vec<Finding>,
+    checked: &mut Vec<&'static Rule>,
+    rules_passed: &mut usize,
+) {
+    if options.exemptions.is_empty() {
+        return;
+    }
+    let today = options.now.date_naive();
+    let mut used = vec![false; options.exemptions.len()];
+    for finding in findings.iter_mut() {
+        let covering = options
+            .exemptions
+            .iter()
+            .enumerate()
+            .find(|(_, e)| !e.expired(today) && e.covers(finding));
+        if let Some((index, exemption)) = covering {
+            used[index] = true;
+            finding.exemption = Some(exemption.clone());
+        }
+    }
+    let mut extra = Vec::new();
+    for rule in rules::ALL {
+        let (Some(severity), Check::Exemptions(kind)) =
+            (options.level(rule).severity(), rule.check)
+        else {
+            continue;
+        };
+        checked.push(*rule);
+        let before = extra.len();
+        for (exemption, used) in options.exemptions.iter().zip(&used) {
+            let violation = match kind {
+                ExemptionCheck::Expired if exemption.expired(today) => Violation::new(
+                    exemption.place.clone(),
+                    format!(
+                        "the exemption of {} for `{}` expired on {}",
+                        exemption.rule.code,
+                        crate::arm::name_from_id(&exemption.resource),
+                        exemption.expires.map(|d| d.to_string()).unwrap_or_default()
+                    ),
+                    "past this date the exemption no longer applies",
+                    "remove the entry, or renew `expires` with a reason that still holds",
+                ),
+                ExemptionCheck::Unmatched if !exemption.expired(today) && !used => Violation::new(
+                    exemption.place.clone(),
+                    format!(
+                        "the exemption of {} for `{}` matched no finding",
+                        exemption.rule.code,
+                        crate::arm::name_from_id(&exemption.resource)
+                    ),
+                    "this entry exempts nothing",
+                    "remove the entry; compare `rule` and `resource` with the findings of `--format json`",
+                ),
+                _ => continue,
+            };
+            extra.push(Finding {
+                rule,
+                severity,
+                violation,
+                exemption: None,
+            });
+        }
+        if extra.len() == before {
+            *rules_passed += 1;
+        }
+    }
+    findings.extend(extra);
 }

@@ -5,6 +5,7 @@
 //! of [`rules::ALL`] over it with a clock, and a renderer prints the [`Report`](engine::Report).
 
 pub mod arm;
+pub mod config;
 pub mod engine;
 pub mod keyuri;
 pub mod model;

@@ -7,8 +7,9 @@ use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
-use cmk_check::engine::{self, Options, Severity};
-use cmk_check::render::{self, human};
+use cmk_check::config;
+use cmk_check::engine::{self, Level, Options, Severity};
+use cmk_check::render::{self, github, human};
 use cmk_check::rules;
 use cmk_check::source::live::auth::AuthMethod;
 use cmk_check::source::live::cloud::CloudName;
@@ -60,8 +61,8 @@ enum Command {
     /// List the rules: code, name, default level and summary
     #[command(after_help = "Examples:\n  cmk-check rules\n  cmk-check rules --format json")]
     Rules {
-        #[arg(long, value_enum, default_value_t = Format::Human)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = CatalogFormat::Human)]
+        format: CatalogFormat,
     },
     /// Print the documentation of one rule
     #[command(
@@ -83,14 +84,60 @@ struct CheckArgs {
     /// The time to check dates against (RFC 3339); defaults to the real time
     #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
     now: Option<DateTime<Utc>>,
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    format: Format,
-    /// Warn when the key expires within this many days (CMK015)
-    #[arg(long, value_name = "N", default_value_t = 30, value_parser = clap::value_parser!(u32).range(0..=36500))]
-    expiry_warning_days: u32,
+    #[arg(long, value_enum, default_value_t = render::Format::Human)]
+    format: render::Format,
+    /// Write the report to FILE; a one-line summary still goes to stderr
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Warn when the key expires within this many days (CMK015) [default: 30, or the config's]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=36500))]
+    expiry_warning_days: Option<u32>,
     /// Plain prose for screen readers instead of drawn diagnostics (also: NO_GRAPHICS=1)
     #[arg(long)]
     narrated: bool,
+    #[command(flatten)]
+    gate: GateArgs,
+}
+
+/// What fails the run, and which rules say what.
+#[derive(clap::Args)]
+#[command(next_help_heading = "Gate")]
+struct GateArgs {
+    /// The lowest severity that makes the exit code 1
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    fail_on: FailOn,
+    /// Make a rule an error (code or name; repeatable)
+    #[arg(long, value_name = "RULE")]
+    deny: Vec<String>,
+    /// Make a rule a warning (code or name; repeatable)
+    #[arg(long, value_name = "RULE")]
+    warn: Vec<String>,
+    /// Turn a rule off (code or name; repeatable)
+    #[arg(long, value_name = "RULE")]
+    allow: Vec<String>,
+    /// Config file [default: cmk-check.toml in the working directory or its parents]
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+enum FailOn {
+    Note,
+    Warning,
+    Error,
+    Never,
+}
+
+impl FailOn {
+    fn fails(self, worst: Option<Severity>) -> bool {
+        let threshold = match self {
+            Self::Note => Severity::Note,
+            Self::Warning => Severity::Warning,
+            Self::Error => Severity::Error,
+            Self::Never => return false,
+        };
+        worst.is_some_and(|w| w >= threshold)
+    }
 }
 
 /// What to read from Azure, and how.
@@ -138,7 +185,7 @@ struct LiveArgs {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum Format {
+enum CatalogFormat {
     Human,
     Json,
 }
@@ -157,6 +204,9 @@ enum CliError {
         help("`cmk-check rules` lists every code and name")
     )]
     UnknownRule(String),
+    #[error("could not render the report")]
+    #[diagnostic(code(cmk_check::output))]
+    Render(#[source] render::RenderError),
     #[error("could not write the report")]
     #[diagnostic(code(cmk_check::output))]
     Output(#[source] std::io::Error),
@@ -220,33 +270,94 @@ fn run(cli: Cli) -> Result<ExitCode, Report> {
 }
 
 fn check(args: CheckArgs) -> Result<ExitCode, Report> {
+    let options = options(&args)?;
     let state = match &args.snapshot {
         Some(path) => snapshot::read(path)?,
         None => read_live(&args.live)?.state,
     };
-    let mut options = Options::new(args.now.unwrap_or_else(Utc::now));
-    options.expiry_warning_days = i64::from(args.expiry_warning_days);
     let report = engine::run(&state, &options);
-    let text = match args.format {
-        Format::Json => render::json::render(&report).map_err(CliError::Json)?,
-        Format::Human => {
-            let stdout = std::io::stdout();
-            let style = human::Style {
-                color: stdout.is_terminal()
-                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-                narrated: args.narrated
-                    || std::env::var_os("NO_GRAPHICS").is_some_and(|v| !v.is_empty() && v != "0"),
-                width: terminal_width(),
-            };
-            human::render(&report, style)
-        }
+    let style = human::Style {
+        color: args.output.is_none()
+            && std::io::stdout().is_terminal()
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        narrated: args.narrated
+            || std::env::var_os("NO_GRAPHICS").is_some_and(|v| !v.is_empty() && v != "0"),
+        width: terminal_width(),
     };
-    print(&text)?;
-    Ok(if report.worst() == Some(Severity::Error) {
+    let text = render::render(&report, args.format, style).map_err(CliError::Render)?;
+    match &args.output {
+        Some(path) => {
+            std::fs::write(path, &text).map_err(|source| CliError::Write {
+                path: path.clone(),
+                source,
+            })?;
+            eprintln!("{}", render::summary_line(&report));
+        }
+        None => print(&text)?,
+    }
+    if args.format == render::Format::Github {
+        write_step_summary(&report)?;
+    }
+    Ok(if args.gate.fail_on.fails(report.worst()) {
         ExitCode::from(EXIT_FINDINGS)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Engine options from defaults, then the config file, then the command line.
+fn options(args: &CheckArgs) -> Result<Options, Report> {
+    let config_path = match &args.gate.config {
+        Some(path) => Some(path.clone()),
+        // Shown relative to where the user stands, as they would type it.
+        None => std::env::current_dir().ok().and_then(|dir| {
+            config::discover(&dir)
+                .map(|found| found.strip_prefix(&dir).map(PathBuf::from).unwrap_or(found))
+        }),
+    };
+    let config = match &config_path {
+        Some(path) => config::load(path)?,
+        None => config::Config::default(),
+    };
+    let mut options = Options::new(args.now.unwrap_or_else(Utc::now));
+    if let Some(days) = args.expiry_warning_days.or(config.expiry_warning_days) {
+        options.expiry_warning_days = i64::from(days);
+    }
+    for (rule, level) in config.levels {
+        options.levels.insert(rule.code, level);
+    }
+    // On the command line the stronger word wins: allow, then warn, then deny.
+    for (names, level) in [
+        (&args.gate.allow, Level::Allow),
+        (&args.gate.warn, Level::Warn),
+        (&args.gate.deny, Level::Deny),
+    ] {
+        for name in names {
+            let rule = rules::find(name).ok_or_else(|| CliError::UnknownRule(name.clone()))?;
+            options.levels.insert(rule.code, level);
+        }
+    }
+    options.exemptions = config.exemptions;
+    Ok(options)
+}
+
+/// GitHub shows this Markdown on the run's summary page.
+fn write_step_summary(report: &engine::Report) -> Result<(), Report> {
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
+        return Ok(());
+    };
+    let path = PathBuf::from(path);
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut f| {
+            f.write_all(github::step_summary(report).as_bytes())
+                .map(|()| f)
+        })
+        .map_err(|source| CliError::Write { path, source })?;
+    file.flush().ok();
+    Ok(())
 }
 
 /// `cmk-check snapshot`: the live state as a snapshot file.
@@ -365,9 +476,9 @@ fn terminal_width() -> usize {
         .unwrap_or(100)
 }
 
-fn rules_catalog(format: Format) -> Result<String, Report> {
+fn rules_catalog(format: CatalogFormat) -> Result<String, Report> {
     match format {
-        Format::Json => {
+        CatalogFormat::Json => {
             let entries: Vec<_> = rules::ALL
                 .iter()
                 .map(|r| {
@@ -384,7 +495,7 @@ fn rules_catalog(format: Format) -> Result<String, Report> {
             text.push('\n');
             Ok(text)
         }
-        Format::Human => {
+        CatalogFormat::Human => {
             let width = rules::ALL.iter().map(|r| r.name.len()).max().unwrap_or(0);
             Ok(rules::ALL
                 .iter()

@@ -227,7 +227,7 @@ fn rules_lists_the_catalog() {
         .stdout
         .clone();
     let text = String::from_utf8(output).unwrap();
-    assert_eq!(text.lines().count(), 20);
+    assert_eq!(text.lines().count(), 22);
     assert!(text
         .lines()
         .next()
@@ -244,7 +244,7 @@ fn rules_lists_the_catalog() {
         .clone();
     let catalog: serde_json::Value = serde_json::from_slice(&output).unwrap();
     let entries = catalog.as_array().unwrap();
-    assert_eq!(entries.len(), 20);
+    assert_eq!(entries.len(), 22);
     assert_eq!(entries[14]["code"], "CMK015");
     assert_eq!(entries[14]["defaultLevel"], "warn");
     assert_eq!(entries[3]["defaultLevel"], "deny");

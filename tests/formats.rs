@@ -55,10 +55,22 @@ fn all_fixtures(dir: &Path, out: &mut Vec<PathBuf>) {
 fn with_exemption() -> Report {
     let mut report = run(SNAPSHOTTED[1]);
     assert_eq!(report.findings.len(), 2);
-    report.findings[0].exemption = Some(Exemption {
-        reason: "network team ticket NET-42: firewall opens on Monday".to_string(),
-    });
+    report.findings[0].exemption = Some(exempting(
+        &report.findings[0],
+        "network team ticket NET-42: firewall opens on Monday",
+    ));
     report
+}
+
+/// An exemption covering `finding`, as `cmk-check.toml` would give it.
+fn exempting(finding: &cmk_check::engine::Finding, reason: &str) -> Exemption {
+    Exemption {
+        rule: finding.rule,
+        resource: finding.resource().to_string(),
+        reason: reason.to_string(),
+        expires: None,
+        place: finding.violation.place.clone(),
+    }
 }
 
 /// The CMK006 fixture as if its bodies had been fetched from Azure rather than read from a file.
@@ -365,9 +377,10 @@ fn junit_has_one_test_case_per_rule_with_the_right_counts() {
 #[test]
 fn junit_passes_an_exempted_rule_and_says_why() {
     let mut report = with_exemption();
-    report.findings[1].exemption = Some(Exemption {
-        reason: "accepted until the private endpoint lands".to_string(),
-    });
+    report.findings[1].exemption = Some(exempting(
+        &report.findings[1],
+        "accepted until the private endpoint lands",
+    ));
     let xml = junit::render(&report).unwrap();
     let parsed = quick_junit::Report::deserialize_from_str(&xml).unwrap();
     let suite = &parsed.test_suites[0];

@@ -23,15 +23,27 @@ struct JsonFinding<'a> {
     pointer: &'a str,
     help: &'a str,
     unverified: bool,
+    /// Added after v1's first fields: present only on findings a config exemption covers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    exemption: Option<JsonExemption<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonExemption<'a> {
+    reason: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires: Option<String>,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct JsonSummary {
+    /// Counts of the findings no exemption covers.
     errors: usize,
     warnings: usize,
     notes: usize,
     rules_checked: usize,
+    exempted: usize,
 }
 
 pub fn render(report: &Report) -> Result<String, serde_json::Error> {
@@ -47,6 +59,10 @@ pub fn render(report: &Report) -> Result<String, serde_json::Error> {
             pointer: f.pointer(),
             help: &f.violation.help,
             unverified: f.violation.unverified,
+            exemption: f.exemption.as_ref().map(|e| JsonExemption {
+                reason: &e.reason,
+                expires: e.expires.map(|d| d.to_string()),
+            }),
         })
         .collect();
     let body = JsonReport {
@@ -57,6 +73,7 @@ pub fn render(report: &Report) -> Result<String, serde_json::Error> {
             warnings: report.count(Severity::Warning),
             notes: report.count(Severity::Note),
             rules_checked: report.rules_checked(),
+            exempted: report.findings.len() - report.active().count(),
         },
     };
     let mut text = serde_json::to_string_pretty(&body)?;

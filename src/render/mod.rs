@@ -8,6 +8,32 @@ pub mod sarif;
 
 use crate::engine::{Report, Severity};
 
+/// The report formats of `cmk-check check --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// rustc-style diagnostics for people
+    Human,
+    /// The version 1 JSON report
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers
+    Sarif,
+    /// GitHub Actions workflow commands (annotations)
+    Github,
+    /// JUnit XML: one test case per rule
+    Junit,
+}
+
+/// The report in `format`.
+pub fn render(report: &Report, format: Format, style: human::Style) -> Result<String, RenderError> {
+    Ok(match format {
+        Format::Human => human::render(report, style),
+        Format::Json => json::render(report)?,
+        Format::Sarif => sarif::render(report)?,
+        Format::Github => github::render(report),
+        Format::Junit => junit::render(report)?,
+    })
+}
+
 /// Why a report could not be turned into the text of a format. Serializers of in-memory values
 /// fail only on a bug, but the CLI must report it rather than print half a file.
 #[derive(Debug, thiserror::Error)]

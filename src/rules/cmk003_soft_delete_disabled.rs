@@ -1,4 +1,4 @@
-use super::{flatten, vault_args, vault_properties, Rule, CONCEPTS_URL};
+use super::{flatten, vault_args, vault_properties, Check, Rule, CONCEPTS_URL};
 use crate::engine::{Context, Level, Violation};
 
 pub static RULE: Rule = Rule {
@@ -9,7 +9,7 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../rules/CMK003.md"),
     url: CONCEPTS_URL,
     unverified_at_own_level: false,
-    check,
+    check: Check::State(check),
 };
 
 fn check(cx: &Context<'_>) -> Vec<Violation> {

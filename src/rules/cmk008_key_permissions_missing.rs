@@ -1,6 +1,6 @@
 use std::collections::BTreeSet;
 
-use super::{identity_properties, vault_args, vault_properties, Rule, HOW_TO_URL};
+use super::{identity_properties, vault_args, vault_properties, Check, Rule, HOW_TO_URL};
 use crate::arm;
 use crate::engine::{Context, Level, Violation};
 use crate::model::vault::AccessPolicy;
@@ -13,7 +13,7 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../rules/CMK008.md"),
     url: HOW_TO_URL,
     unverified_at_own_level: false,
-    check,
+    check: Check::State(check),
 };
 
 const REQUIRED: [&str; 3] = ["get", "wrapKey", "unwrapKey"];

@@ -1,4 +1,4 @@
-use super::{flatten, key, key_vault_name, Rule, CONCEPTS_URL};
+use super::{flatten, key, key_vault_name, Check, Rule, CONCEPTS_URL};
 use crate::engine::{Context, Level, Violation};
 use crate::model::key::{KeyField, KeySize};
 
@@ -10,7 +10,7 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../rules/CMK011.md"),
     url: CONCEPTS_URL,
     unverified_at_own_level: false,
-    check,
+    check: Check::State(check),
 };
 
 /// Microsoft's page also says 3071 in one place: a typo; RSA keys of 3071 bits do not exist.

@@ -1,4 +1,4 @@
-use super::{Rule, CONCEPTS_URL};
+use super::{Check, Rule, CONCEPTS_URL};
 use crate::arm;
 use crate::engine::{Context, Level, Violation};
 use crate::keyuri::KeyUri;
@@ -12,7 +12,7 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../rules/CMK018.md"),
     url: CONCEPTS_URL,
     unverified_at_own_level: false,
-    check,
+    check: Check::State(check),
 };
 
 const RESTORE_HELP: &str = "encryption is chosen when a cluster is created: restore it to a new cluster with the \

@@ -1,4 +1,4 @@
-use super::{key_vault_name, Rule, CONCEPTS_URL};
+use super::{key_vault_name, Check, Rule, CONCEPTS_URL};
 use crate::engine::{Context, Level, Violation};
 use crate::time::{format_unix, unix};
 
@@ -10,7 +10,7 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../rules/CMK020.md"),
     url: CONCEPTS_URL,
     unverified_at_own_level: false,
-    check,
+    check: Check::State(check),
 };
 
 const GRACE_SECONDS: i64 = 24 * 3600;

@@ -35,6 +35,8 @@ mod cmk017_key_uri_invalid;
 mod cmk018_cluster_encryption_immutable;
 mod cmk019_cluster_identity_not_assigned;
 mod cmk020_key_version_retired_early;
+mod cmk900_exemption_unmatched;
+mod cmk901_exemption_expired;
 
 /// A rule's declaration: its permanent code, its name, and the check.
 #[derive(Debug)]
@@ -51,7 +53,22 @@ pub struct Rule {
     /// Most rules fail closed at error level when they cannot verify; monitoring rules that are
     /// warnings by nature keep their own level.
     pub unverified_at_own_level: bool,
-    pub check: fn(&Context<'_>) -> Vec<Violation>,
+    pub check: Check,
+}
+
+/// How a rule is checked.
+#[derive(Debug, Clone, Copy)]
+pub enum Check {
+    /// A pure function of the state and the clock.
+    State(fn(&Context<'_>) -> Vec<Violation>),
+    /// About the configured exemptions themselves; the engine checks these when it applies them.
+    Exemptions(ExemptionCheck),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExemptionCheck {
+    Unmatched,
+    Expired,
 }
 
 pub static ALL: &[&Rule] = &[
@@ -75,6 +92,8 @@ pub static ALL: &[&Rule] = &[
     &cmk018_cluster_encryption_immutable::RULE,
     &cmk019_cluster_identity_not_assigned::RULE,
     &cmk020_key_version_retired_early::RULE,
+    &cmk900_exemption_unmatched::RULE,
+    &cmk901_exemption_expired::RULE,
 ];
 
 /// Finds a rule by code (any case) or by name.

@@ -86,6 +86,20 @@ impl SourceDoc {
         })
     }
 
+    /// A file in another language (the TOML config) whose caller indexed the pointers itself.
+    pub fn indexed(
+        name: &str,
+        text: String,
+        language: &str,
+        nodes: HashMap<String, Node>,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            source: NamedSource::new(name, text).with_language(language),
+            origin: Origin::File,
+            nodes,
+        })
+    }
+
     pub fn name(&self) -> &str {
         self.source.name()
     }

@@ -1,0 +1,236 @@
+//! The ARM template expression language: the `[...]` strings of a deployment template (also what
+//! `bicep build` emits), parsed with byte spans and evaluated as far as they can be known before
+//! a deployment.
+//!
+//! The evaluator never guesses. A value is [`Evaluated::Known`] only when ARM would compute the
+//! same value; anything that depends on the deployment (`reference()`, `utcNow()`, ...), on a
+//! function cmk-check does not implement, or on an ARM behaviour cmk-check could not confirm, is
+//! [`Evaluated::Unknown`] with the span of the sub-expression responsible. A template that ARM
+//! itself would reject (a syntax error, `toLower(1)`, a parameter that does not exist) is an
+//! [`ExprError`], also with a span.
+//!
+//! Where the behaviour comes from:
+//! - the grammar follows ARM's own `ExpressionScanner`/`ExpressionParser`: string literals in
+//!   single quotes (`''` escapes a quote), 32-bit integers with an optional sign, function calls
+//!   (names are case-insensitive, `namespace.name(...)` is a user-defined function), and `.name` /
+//!   `[expr]` accessors after a call. As an extension, a bare `true` / `false` is accepted where
+//!   ARM requires `true()` / `false()`.
+//! - a string is an expression when it starts with `[` and ends with `]`; `[[...]` is the literal
+//!   `[...]`; anything else, `[[abc` included, is literal text.
+//! - `uniqueString()` is ARM's 64-bit MurmurHash variant (`ComputeHash.MurmurHash64`) of the
+//!   UTF-8 of the arguments joined with `-`, as 13 base-32 characters; `guid()` is a name-based
+//!   UUID v5 (SHA-1) in the namespace `11fb06fb-712d-4ddd-98c7-e71bbd588830` over the arguments
+//!   joined with `-`. Both are checked against outputs of real deployments in the tests.
+
+use std::ops::Range;
+
+pub use serde_json::Value;
+
+// The submodules live in `expr/`. Their paths are spelled out so that they resolve the same way
+// whether this file is reached as `template/expr.rs` from `template/mod.rs` or through a
+// `#[path]` attribute.
+#[path = "expr/builtins.rs"]
+mod builtins;
+#[path = "expr/eval.rs"]
+mod eval;
+#[path = "expr/format.rs"]
+mod format;
+#[path = "expr/hash.rs"]
+mod hash;
+#[path = "expr/parse.rs"]
+mod parse;
+#[cfg(test)]
+#[path = "expr/tests.rs"]
+mod tests;
+#[path = "expr/value.rs"]
+mod value;
+
+/// Result of evaluating: a value known before deployment, or not.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Evaluated {
+    Known(Value),
+    /// Cannot be known before deployment, or uses something unsupported. `span` is the byte range,
+    /// inside the evaluated string, of the sub-expression that made it unknown (e.g. the
+    /// `reference(...)` call or the unsupported function call), so a diagnostic can point at it.
+    Unknown {
+        reason: String,
+        span: Range<usize>,
+    },
+}
+
+impl Evaluated {
+    /// The value, when it is known.
+    pub fn known(&self) -> Option<&Value> {
+        match self {
+            Evaluated::Known(value) => Some(value),
+            Evaluated::Unknown { .. } => None,
+        }
+    }
+}
+
+/// A syntax error or a type error (e.g. concat of an object and an int) in an expression.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct ExprError {
+    pub message: String,
+    /// Byte range inside the evaluated string.
+    pub span: Range<usize>,
+}
+
+/// What the expressions can see.
+///
+/// The span of an [`Evaluated::Unknown`] returned by a scope is not used: the evaluator reports
+/// the span of the call that asked (`parameters('x')`, `reference(...)`), with the scope's reason.
+pub trait Scope {
+    /// The value of a template parameter; names are case-insensitive. `None`: no such parameter.
+    fn parameter(&self, name: &str) -> Option<Evaluated>;
+    /// The value of a template variable; names are case-insensitive. The caller evaluates
+    /// variables lazily (and may recurse into [`evaluate_value`]). `None`: no such variable.
+    fn variable(&self, name: &str) -> Option<Evaluated>;
+    /// `resourceGroup()`: object `{id, name, location, ...}` or Unknown.
+    fn resource_group(&self) -> Evaluated;
+    /// `subscription()`: object `{id, subscriptionId, tenantId, displayName}` or Unknown.
+    fn subscription(&self) -> Evaluated;
+    /// The current index of the innermost copy loop, or of the loop named `loop_name`; `None`
+    /// when the expression is not inside such a loop.
+    fn copy_index(&self, loop_name: Option<&str>) -> Option<i64>;
+    /// `reference(x)`/`reference(x, apiVersion, 'Full')`: x is a resource ID string or a symbolic name.
+    fn reference(&self, target: &str, full: bool) -> Evaluated;
+    /// The deployment's subscription ID (a string), for `resourceId`/`subscriptionResourceId`.
+    fn subscription_id(&self) -> Evaluated;
+    /// The deployment's resource group name (a string), for `resourceId`.
+    fn resource_group_name(&self) -> Evaluated;
+}
+
+/// Whether ARM evaluates `raw` as an expression: it starts with `[` and ends with `]`, and is not
+/// the escape `[[...]`.
+pub fn is_expression(raw: &str) -> bool {
+    is_language_expression(raw) && !raw.starts_with("[[")
+}
+
+/// ARM's own test (`ExpressionParser.IsLanguageExpression`): `[[...]` passes it too, and then
+/// evaluates to the literal `[...]`.
+fn is_language_expression(raw: &str) -> bool {
+    raw.starts_with('[') && raw.len() >= 2 && raw.ends_with(']')
+}
+
+/// Evaluates a template string value: `[expr]` is an expression, `[[...]` is the literal `[...]`,
+/// anything else is the literal string.
+pub fn evaluate_string(raw: &str, scope: &dyn Scope) -> Result<Evaluated, ExprError> {
+    if !is_language_expression(raw) {
+        return Ok(Evaluated::Known(Value::String(raw.to_owned())));
+    }
+    if let Some(rest) = raw.strip_prefix('[').filter(|rest| rest.starts_with('[')) {
+        return Ok(Evaluated::Known(Value::String(rest.to_owned())));
+    }
+    let node = parse::parse(raw)?;
+    eval::evaluate(&node, scope)
+}
+
+/// Evaluates any JSON value: strings as [`evaluate_string`], arrays and objects element by
+/// element.
+///
+/// The result is Unknown when any part is; it then reports the first Unknown (in array order,
+/// then in the order of the map's keys) and, as the second member, the JSON pointer, relative to
+/// `value`, of the string it came from: its span is relative to that string. An error anywhere
+/// wins over an Unknown, since ARM would fail on it; it comes with the pointer of the failing
+/// string. A property name that is itself an expression is reported as Unknown, with a span
+/// relative to the name.
+#[allow(
+    clippy::type_complexity,
+    reason = "the signature is the documented interface other modules build on"
+)]
+pub fn evaluate_value(
+    value: &Value,
+    scope: &dyn Scope,
+) -> Result<(Evaluated, Option<String>), (ExprError, String)> {
+    let mut first_unknown = None;
+    let mut pointer = String::new();
+    let known = walk(value, &mut pointer, scope, &mut first_unknown)?;
+    Ok(match first_unknown {
+        None => (Evaluated::Known(known), None),
+        Some(FirstUnknown {
+            reason,
+            span,
+            pointer,
+        }) => (Evaluated::Unknown { reason, span }, Some(pointer)),
+    })
+}
+
+struct FirstUnknown {
+    reason: String,
+    span: Range<usize>,
+    pointer: String,
+}
+
+fn walk(
+    value: &Value,
+    pointer: &mut String,
+    scope: &dyn Scope,
+    first_unknown: &mut Option<FirstUnknown>,
+) -> Result<Value, (ExprError, String)> {
+    match value {
+        Value::String(raw) => match evaluate_string(raw, scope) {
+            Ok(Evaluated::Known(value)) => Ok(value),
+            Ok(Evaluated::Unknown { reason, span }) => {
+                if first_unknown.is_none() {
+                    *first_unknown = Some(FirstUnknown {
+                        reason,
+                        span,
+                        pointer: pointer.clone(),
+                    });
+                }
+                Ok(Value::Null)
+            }
+            Err(error) => Err((error, pointer.clone())),
+        },
+        Value::Array(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for (index, item) in items.iter().enumerate() {
+                let before = pointer.len();
+                pointer.push('/');
+                pointer.push_str(&index.to_string());
+                let result = walk(item, pointer, scope, first_unknown);
+                pointer.truncate(before);
+                out.push(result?);
+            }
+            Ok(Value::Array(out))
+        }
+        Value::Object(members) => {
+            let mut out = serde_json::Map::new();
+            for (key, member) in members {
+                let before = pointer.len();
+                pointer.push('/');
+                pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+                if is_language_expression(key) {
+                    if first_unknown.is_none() {
+                        *first_unknown = Some(FirstUnknown {
+                            reason: "property names that are expressions are not supported by \
+                                     cmk-check"
+                                .to_owned(),
+                            span: 0..key.len(),
+                            pointer: pointer.clone(),
+                        });
+                    }
+                    pointer.truncate(before);
+                    continue;
+                }
+                let result = walk(member, pointer, scope, first_unknown);
+                pointer.truncate(before);
+                out.insert(key.clone(), result?);
+            }
+            Ok(Value::Object(out))
+        }
+        other => Ok(other.clone()),
+    }
+}
+
+/// ARM's `uniqueString(args...)`: 13 characters of `[a-z2-7]`.
+pub fn unique_string(args: &[&str]) -> String {
+    hash::unique_string(&args.join("-"))
+}
+
+/// ARM's `guid(args...)`: a lower-case UUID v5.
+pub fn guid(args: &[&str]) -> String {
+    hash::guid(&args.join("-"))
+}
