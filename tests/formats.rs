@@ -199,7 +199,18 @@ fn sarif_places_findings_in_the_file_or_at_the_resource() {
 
     let fetched = sarif_json(&fetched());
     let location = &fetched["runs"][0]["results"][0]["locations"][0];
-    assert!(location.get("physicalLocation").is_none(), "{location}");
+    // No file to open, but an artifact location GitHub code scanning insists on: the resource.
+    let uri = location["physicalLocation"]["artifactLocation"]["uri"]
+        .as_str()
+        .unwrap();
+    assert!(
+        uri.starts_with("azure/subscriptions/") && uri.ends_with("/vaults/kv-cmk-prod"),
+        "{uri}"
+    );
+    assert!(
+        location["physicalLocation"].get("region").is_none(),
+        "{location}"
+    );
     let logical = &location["logicalLocations"][0];
     assert_eq!(logical["kind"], "resource");
     let name = logical["fullyQualifiedName"].as_str().unwrap();

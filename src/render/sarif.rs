@@ -214,8 +214,36 @@ fn location(finding: &Finding) -> Location {
                 )
                 .build(),
         );
+    } else {
+        // GitHub code scanning rejects a whole upload when a result has no artifact location, so
+        // a body fetched from Azure is named by a path made from its resource ID. No such file
+        // exists in the repository; the alert shows without a code preview.
+        location.physical_location = Some(
+            PhysicalLocation::builder()
+                .artifact_location(
+                    ArtifactLocation::builder()
+                        .uri(artifact_uri(&azure_path(place)))
+                        .build(),
+                )
+                .build(),
+        );
     }
     location
+}
+
+/// `azure/subscriptions/.../vaults/kv` for an ARM ID, `azure/kv.vault.azure.net/keys/k` for a
+/// key URI.
+fn azure_path(place: &Place) -> String {
+    let resource = if place.resource.is_empty() {
+        place.doc.name()
+    } else {
+        place.resource.as_str()
+    };
+    let path = resource
+        .split_once("://")
+        .map_or(resource, |(_, rest)| rest)
+        .trim_matches('/');
+    format!("azure/{path}")
 }
 
 fn to_i64(n: usize) -> i64 {
