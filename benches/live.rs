@@ -35,6 +35,10 @@ async fn slow_fake() -> (MockServer, serde_json::Value) {
         (id(&snapshot["vault"]), snapshot["vault"].clone()),
         (key_path(&snapshot), snapshot["key"].clone()),
         (versions, json!({"value": snapshot["keyVersions"]})),
+        (
+            "/subscriptions/6a1f4c2e-8b3d-4e5f-9a7b-1c2d3e4f5a6b/providers/Microsoft.Insights/activityLogAlerts".to_string(),
+            json!({"value": snapshot["activityLogAlerts"]}),
+        ),
     ];
     for (at, body) in bodies {
         get(&server, &at, ok(&body).set_delay(ROUND_TRIP)).await;

@@ -45,6 +45,17 @@ pub fn type_from_id(id: &str) -> Option<String> {
     Some(format!("{namespace}/{}", types.join("/")))
 }
 
+/// The subscription segment of an ARM ID.
+pub fn subscription_from_id(id: &str) -> Option<&str> {
+    let mut segments = id.trim_matches('/').split('/');
+    while let Some(s) = segments.next() {
+        if s.eq_ignore_ascii_case("subscriptions") {
+            return segments.next().filter(|s| !s.is_empty());
+        }
+    }
+    None
+}
+
 /// The resource group segment of an ARM ID.
 pub fn resource_group_from_id(id: &str) -> Option<&str> {
     let mut segments = id.trim_matches('/').split('/');

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::model::{Cluster, Identity, Key, KeyVersion, Vault};
+use crate::model::{ActivityLogAlert, Cluster, Identity, Key, KeyVersion, Vault};
 use crate::source::document::SourceDoc;
 
 /// A position in some source text: which resource, and the JSON pointer inside its body.
@@ -81,6 +81,8 @@ pub struct State {
     pub key_versions: Section<Vec<Resource<KeyVersion>>>,
     /// `Ok(None)`: no cluster is involved (a planned one known only by its key and identity).
     pub cluster: Section<Option<Resource<Cluster>>>,
+    /// The activity-log alerts of the subscriptions that hold the vault and the cluster.
+    pub alerts: Section<Vec<Resource<ActivityLogAlert>>>,
 }
 
 impl State {

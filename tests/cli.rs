@@ -32,7 +32,7 @@ fn clean_snapshot_exits_0() {
         .assert()
         .code(0)
         .stdout(predicate::str::contains(
-            "0 errors, 0 warnings; 20 of 20 rules passed",
+            "0 errors, 0 warnings; 22 of 22 rules passed",
         ))
         .stderr("");
 }
@@ -46,7 +46,7 @@ fn error_findings_exit_1() {
             "Key Vault `kv-cmk-prod` has purge protection disabled",
         ))
         .stdout(predicate::str::contains(
-            "1 error, 0 warnings; 19 of 20 rules passed",
+            "1 error, 0 warnings; 21 of 22 rules passed",
         ));
 }
 
@@ -65,7 +65,7 @@ fn expiry_warning_window_is_a_flag() {
         .args(["--expiry-warning-days", "5"])
         .assert()
         .code(0)
-        .stdout(predicate::str::contains("20 of 20 rules passed"));
+        .stdout(predicate::str::contains("22 of 22 rules passed"));
 }
 
 #[test]
@@ -146,7 +146,7 @@ fn json_report_is_the_only_thing_on_stdout() {
     assert_eq!(report["summary"]["errors"], 2);
     assert_eq!(report["summary"]["warnings"], 0);
     assert_eq!(report["summary"]["notes"], 0);
-    assert_eq!(report["summary"]["rulesChecked"], 20);
+    assert_eq!(report["summary"]["rulesChecked"], 22);
 }
 
 #[test]
@@ -227,7 +227,7 @@ fn rules_lists_the_catalog() {
         .stdout
         .clone();
     let text = String::from_utf8(output).unwrap();
-    assert_eq!(text.lines().count(), 22);
+    assert_eq!(text.lines().count(), 24);
     assert!(text
         .lines()
         .next()
@@ -244,7 +244,7 @@ fn rules_lists_the_catalog() {
         .clone();
     let catalog: serde_json::Value = serde_json::from_slice(&output).unwrap();
     let entries = catalog.as_array().unwrap();
-    assert_eq!(entries.len(), 22);
+    assert_eq!(entries.len(), 24);
     assert_eq!(entries[14]["code"], "CMK015");
     assert_eq!(entries[14]["defaultLevel"], "warn");
     assert_eq!(entries[3]["defaultLevel"], "deny");

@@ -70,7 +70,7 @@ async fn a_clean_planned_cluster_passes() {
     run(&server, &check_args(&snapshot))
         .code(0)
         .stdout(predicate::str::contains(
-            "0 errors, 0 warnings; 20 of 20 rules passed",
+            "0 errors, 0 warnings; 22 of 22 rules passed",
         ));
     let requests = server.received_requests().await.unwrap();
     assert!(!requests.is_empty());

@@ -90,7 +90,7 @@ fn level_flags_take_codes_and_names() {
         .assert()
         .code(0)
         .stdout(predicate::str::contains(
-            "0 errors, 0 warnings; 19 of 19 rules passed",
+            "0 errors, 0 warnings; 21 of 21 rules passed",
         ));
     check(&dir, "clean.json")
         .args(["--deny", "CMK999"])
@@ -214,7 +214,7 @@ fn an_exemption_that_matches_nothing_is_a_warning() {
         .stdout(predicate::str::contains("CMK900(exemption-unmatched)"))
         .stdout(predicate::str::contains("matched no finding"))
         .stdout(predicate::str::contains(
-            "0 errors, 1 warning; 21 of 22 rules passed",
+            "0 errors, 1 warning; 23 of 24 rules passed",
         ));
     check(&dir, "clean.json")
         .args(["--fail-on", "warning"])
@@ -253,7 +253,7 @@ fn output_goes_to_a_file_and_the_summary_to_stderr() {
         .assert()
         .code(1)
         .stdout("")
-        .stderr("1 error, 0 warnings; 19 of 20 rules passed\n");
+        .stderr("1 error, 0 warnings; 21 of 22 rules passed\n");
     let sarif: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
     assert_eq!(sarif["version"], "2.1.0");
 }

@@ -302,6 +302,10 @@ async fn requests_that_do_not_depend_on_each_other_fly_together() {
         (id(&snapshot["vault"]), snapshot["vault"].clone()),
         (key_path(&snapshot), snapshot["key"].clone()),
         (versions, json!({"value": snapshot["keyVersions"]})),
+        (
+            "/subscriptions/6a1f4c2e-8b3d-4e5f-9a7b-1c2d3e4f5a6b/providers/Microsoft.Insights/activityLogAlerts".to_string(),
+            json!({"value": snapshot["activityLogAlerts"]}),
+        ),
     ];
     for (at, body) in bodies {
         Mock::given(method("GET"))
@@ -315,7 +319,7 @@ async fn requests_that_do_not_depend_on_each_other_fly_together() {
     assert!(check(&live.state).findings.is_empty());
     // Each answer takes 400 ms: one request waiting for another would arrive 400 ms later.
     let times = arrivals.0.lock().unwrap().clone();
-    assert_eq!(times.len(), 4);
+    assert_eq!(times.len(), 5);
     let spread = times
         .iter()
         .max()
@@ -564,4 +568,57 @@ async fn an_existing_cluster_alone_gives_the_target() {
 #[test]
 fn fixture_paths_exist() {
     assert!(Path::new(&root().join("fixtures/clean.json")).exists());
+}
+
+#[tokio::test]
+async fn alerts_that_cannot_be_listed_are_unverified_warnings_naming_reader() {
+    let snapshot = load("fixtures/clean.json");
+    let server = MockServer::start().await;
+    get(
+        &server,
+        "/subscriptions/6a1f4c2e-8b3d-4e5f-9a7b-1c2d3e4f5a6b/providers/Microsoft.Insights/activityLogAlerts",
+        forbidden(),
+    )
+    .await;
+    serve(&server, &snapshot).await;
+    let live = read(&server, &target(&snapshot, true)).await;
+    let report = check(&live.state);
+    let found: Vec<_> = report
+        .findings
+        .iter()
+        .map(|f| (f.code(), f.violation.unverified, f.severity))
+        .collect();
+    assert_eq!(
+        found,
+        [("CMK021", true, cmk_check::engine::Severity::Warning)]
+    );
+    assert!(report.findings[0]
+        .violation
+        .message
+        .contains("Microsoft.Insights/activityLogAlerts/read"));
+    assert!(report.findings[0]
+        .violation
+        .help
+        .contains("--role Reader --scope /subscriptions/6a1f4c2e"));
+    assert!(live.snapshot.get("activityLogAlerts").is_none());
+}
+
+#[tokio::test]
+async fn the_alerts_of_an_existing_clusters_subscription_are_listed_once() {
+    let snapshot = load("fixtures/fail/CMK018-existing-cluster-other-key.json");
+    let server = MockServer::start().await;
+    serve(&server, &snapshot).await;
+    let live = read(&server, &target(&snapshot, true)).await;
+    let listings = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path().ends_with("/activityLogAlerts"))
+        .count();
+    assert_eq!(listings, 1, "vault and cluster share a subscription");
+    assert_eq!(
+        live.snapshot["activityLogAlerts"].as_array().unwrap().len(),
+        2
+    );
 }

@@ -303,3 +303,101 @@ fn findings_are_sorted_by_code_resource_pointer() {
     assert_eq!(keys, sorted);
     assert_eq!(keys.len(), 5);
 }
+
+const SUB: &str = "6a1f4c2e-8b3d-4e5f-9a7b-1c2d3e4f5a6b";
+
+fn key_alert(s: &mut Value) -> &mut Value {
+    &mut s["activityLogAlerts"][0]
+}
+
+#[test]
+fn alerts_cover_the_vault_from_its_group_or_subscription() {
+    let group = format!("/subscriptions/{SUB}/resourceGroups/rg-citus-prod");
+    assert!(codes(|s| key_alert(s)["properties"]["scopes"] = json!([group])).is_empty());
+    // ARM writes subscription scopes without the leading slash.
+    let c = codes(|s| {
+        let alert = key_alert(s);
+        alert["properties"]["scopes"] = json!([format!("subscriptions/{SUB}")]);
+        alert["properties"]["condition"]["allOf"] = json!([
+            {"field": "Category", "equals": "administrative"},
+            {"field": "resourceProvider", "containsAny": ["Microsoft.Storage", "microsoft.keyvault"]}
+        ]);
+        alert["properties"]
+            .as_object_mut()
+            .unwrap()
+            .remove("enabled");
+    });
+    assert!(c.is_empty(), "{c:?}");
+}
+
+#[test]
+fn an_alert_must_name_the_vault_not_merely_allow_it() {
+    let c = codes(|s| {
+        key_alert(s)["properties"]["condition"]["allOf"] =
+            json!([{"field": "category", "equals": "Administrative"}])
+    });
+    assert_eq!(c, ["CMK021"]);
+    let c = codes(|s| {
+        key_alert(s)["properties"]["condition"]["allOf"] = json!([
+            {"field": "resourceId", "equals": format!("/SUBSCRIPTIONS/{SUB}/resourceGroups/RG-CITUS-PROD/providers/Microsoft.KeyVault/vaults/KV-CMK-PROD")},
+            {"field": "level", "equals": "Error"}
+        ])
+    });
+    assert!(
+        c.is_empty(),
+        "fields cmk-check cannot decide do not count against an alert: {c:?}"
+    );
+}
+
+#[test]
+fn a_resource_health_alert_needs_its_category_and_may_cover_the_whole_group() {
+    let health = |s: &mut Value| -> Value { s["activityLogAlerts"][1].clone() };
+    let c = codes(|s| {
+        let mut alert = health(s);
+        alert["properties"]["condition"]["allOf"] =
+            json!([{"field": "category", "equals": "ResourceHealth"}]);
+        alert["properties"]["scopes"] = json!([format!("/subscriptions/{SUB}")]);
+        s["activityLogAlerts"][1] = alert;
+    });
+    assert!(c.is_empty(), "{c:?}");
+    let c = codes(|s| {
+        s["activityLogAlerts"][1]["properties"]["condition"]["allOf"] =
+            json!([{"field": "resourceType", "equals": "Microsoft.DBforPostgreSQL/serverGroupsv2"}])
+    });
+    assert_eq!(c, ["CMK022"]);
+    let c = codes(
+        |s| s["activityLogAlerts"][1]["properties"]["condition"]["allOf"] = json!([{"field": "category", "equals": "ResourceHealth"}, {"field": "resourceType", "equals": "Microsoft.Sql/servers"}]),
+    );
+    assert_eq!(c, ["CMK022"]);
+}
+
+#[test]
+fn without_alert_data_monitoring_is_unverified_at_warning_level() {
+    let found = findings(|s| {
+        s.as_object_mut().unwrap().remove("activityLogAlerts");
+    });
+    let summary: Vec<(&str, bool, Severity)> = found
+        .iter()
+        .map(|f| (f.code(), f.violation.unverified, f.severity))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("CMK021", true, Severity::Warning),
+            ("CMK022", true, Severity::Warning)
+        ]
+    );
+}
+
+#[test]
+fn a_planned_cluster_without_an_id_cannot_have_its_health_alert_checked() {
+    let found = findings(|s| {
+        s["cluster"].as_object_mut().unwrap().remove("id");
+    });
+    assert_eq!(found.len(), 1);
+    assert_eq!(
+        (found[0].code(), found[0].violation.unverified),
+        ("CMK022", true)
+    );
+    assert_eq!(found[0].severity, Severity::Warning);
+}

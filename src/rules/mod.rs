@@ -35,8 +35,11 @@ mod cmk017_key_uri_invalid;
 mod cmk018_cluster_encryption_immutable;
 mod cmk019_cluster_identity_not_assigned;
 mod cmk020_key_version_retired_early;
+mod cmk021_key_access_not_monitored;
+mod cmk022_cluster_health_not_monitored;
 mod cmk900_exemption_unmatched;
 mod cmk901_exemption_expired;
+mod monitoring;
 
 /// A rule's declaration: its permanent code, its name, and the check.
 #[derive(Debug)]
@@ -92,6 +95,8 @@ pub static ALL: &[&Rule] = &[
     &cmk018_cluster_encryption_immutable::RULE,
     &cmk019_cluster_identity_not_assigned::RULE,
     &cmk020_key_version_retired_early::RULE,
+    &cmk021_key_access_not_monitored::RULE,
+    &cmk022_cluster_health_not_monitored::RULE,
     &cmk900_exemption_unmatched::RULE,
     &cmk901_exemption_expired::RULE,
 ];

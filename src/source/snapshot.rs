@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::arm;
 use crate::model::key::{KeyBundle, ManagementKey};
-use crate::model::{Cluster, Identity, Key, KeyVersion, Vault};
+use crate::model::{ActivityLogAlert, Cluster, Identity, Key, KeyVersion, Vault};
 use crate::source::document::{escape, SourceDoc};
 use crate::source::error::{offset_of, InputError};
 use crate::state::{Gap, Located, Place, Resource, Section, State};
@@ -123,30 +123,20 @@ pub fn parse(name: &str, text: String) -> Result<State, InputError> {
         )),
         Some(value) => Ok(reader.key(value)?),
     };
-    let key_versions = match root.get("keyVersions") {
-        None => Err(reader.gap(
-            "keyVersions",
-            "the snapshot has no `keyVersions` section",
-            root_place(target_resource),
-        )),
-        Some(Value::Array(items)) => items
-            .iter()
-            .enumerate()
-            .map(|(i, item)| {
-                reader.resource::<KeyVersion>(item, &format!("/keyVersions/{i}"), |v| {
-                    names(v.id.as_deref(), v.name.as_deref(), "key version")
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map(Ok)?,
-        Some(_) => {
-            return Err(reader.shape(
-                "/keyVersions",
-                "keyVersions",
-                "expected an array of key version bodies",
-            ))
-        }
-    };
+    let key_versions = reader.list::<KeyVersion>(
+        &root,
+        "keyVersions",
+        "key version",
+        root_place(target_resource.clone()),
+        |v| names(v.id.as_deref(), v.name.as_deref(), "key version"),
+    )?;
+    let alerts = reader.list::<ActivityLogAlert>(
+        &root,
+        "activityLogAlerts",
+        "activity-log alert",
+        root_place(target_resource),
+        |a| names(a.id.as_deref(), a.name.as_deref(), "alert"),
+    )?;
 
     Ok(State {
         location,
@@ -156,6 +146,7 @@ pub fn parse(name: &str, text: String) -> Result<State, InputError> {
         key,
         key_versions,
         cluster: Ok(cluster),
+        alerts,
     })
 }
 
@@ -265,6 +256,35 @@ impl Reader<'_> {
             doc: Arc::clone(self.doc),
             base: base.to_string(),
         })
+    }
+
+    /// An optional array section of bodies, each a resource of its own.
+    fn list<T: DeserializeOwned>(
+        &self,
+        root: &Value,
+        key: &str,
+        what: &str,
+        missing_at: Place,
+        naming: impl Fn(&T) -> (String, String),
+    ) -> Result<Section<Vec<Resource<T>>>, InputError> {
+        match root.get(key) {
+            None => Ok(Err(self.gap(
+                key,
+                &format!("the snapshot has no `{key}` section"),
+                missing_at,
+            ))),
+            Some(Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| self.resource::<T>(item, &format!("/{key}/{i}"), &naming))
+                .collect::<Result<Vec<_>, _>>()
+                .map(Ok),
+            Some(_) => Err(self.shape(
+                &format!("/{key}"),
+                key,
+                &format!("expected an array of {what} bodies"),
+            )),
+        }
     }
 
     fn section<T: DeserializeOwned, F: Fn(&T) -> (String, String)>(

@@ -167,7 +167,20 @@ pub async fn serve(server: &MockServer, snapshot: &Value) {
         ok(&json!({ "value": snapshot["keyVersions"] })),
     )
     .await;
-    if let Some(cluster) = snapshot.get("cluster").filter(|c| c.get("id").is_some()) {
+    if let Some(cluster) = snapshot
+        .get("cluster")
+        .filter(|c| c.pointer("/properties/provisioningState").is_some())
+    {
         get(server, &id(cluster), ok(cluster)).await;
+    }
+    if let Some(alerts) = snapshot.get("activityLogAlerts") {
+        let subscription = id(&snapshot["vault"])
+            .split('/')
+            .nth(2)
+            .unwrap()
+            .to_string();
+        let path =
+            format!("/subscriptions/{subscription}/providers/Microsoft.Insights/activityLogAlerts");
+        get(server, &path, ok(&json!({ "value": alerts }))).await;
     }
 }

@@ -19,7 +19,7 @@ use self::target::{Target, IDENTITY_TYPE, VAULT_TYPE};
 use crate::arm as ids;
 use crate::keyuri::KeyUri;
 use crate::model::key::ManagementKey;
-use crate::model::{Cluster, Identity, Key, KeyVersion, Vault};
+use crate::model::{ActivityLogAlert, Cluster, Identity, Key, KeyVersion, Vault};
 use crate::source::document::SourceDoc;
 use crate::source::snapshot::FORMAT_VERSION;
 use crate::state::{Gap, Located, Place, Resource, Section, State};
@@ -27,6 +27,7 @@ use crate::state::{Gap, Located, Place, Resource, Section, State};
 pub const IDENTITY_API: &str = "2024-11-30";
 pub const KEY_VAULT_API: &str = "2024-11-01";
 pub const CLUSTER_API: &str = "2023-03-02-preview";
+pub const ALERTS_API: &str = "2020-10-01";
 
 /// The clients a live read uses.
 #[derive(Debug, Clone)]
@@ -53,6 +54,18 @@ struct KeySide {
     vault: Result<(String, Read), Gap>,
     key: Option<(Read, Plane)>,
     versions: Option<Result<Vec<Value>, ArmError>>,
+    /// The alerts of the vault's subscription, unless the cluster's side lists them.
+    alerts: Option<AlertsRead>,
+}
+
+/// The activity-log alerts of one subscription.
+type AlertsRead = (String, Result<Vec<Value>, ArmError>);
+
+async fn list_alerts(azure: &Azure, subscription: Option<String>) -> Option<AlertsRead> {
+    let subscription = subscription?;
+    let path =
+        format!("/subscriptions/{subscription}/providers/Microsoft.Insights/activityLogAlerts");
+    Some((subscription, azure.arm.list(&path, ALERTS_API).await))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,48 +78,55 @@ enum Plane {
 /// together: with `--vault`, identity, vault, key and versions go in one round trip.
 pub async fn read(target: &Target, azure: &Azure) -> Live {
     let args = arguments_doc(target);
+    let cluster_subscription = target.cluster.as_ref().map(|c| c.subscription.clone());
     let cluster_read = async {
-        match &target.cluster {
-            Some(id) => Some(azure.arm.get(&id.id, CLUSTER_API).await),
-            None => None,
-        }
-    };
-    let (cluster, identity, key_side) = if target.identity.is_some() && target.key.is_some() {
-        let identity_id = target.identity.as_ref().map(|i| i.id.clone());
-        tokio::join!(
-            cluster_read,
-            read_identity(azure, identity_id),
-            read_key_side(azure, target, target.key.clone(), &args)
-        )
-    } else {
-        // The cluster names the identity and the key; they can only be read after it.
-        let cluster = cluster_read.await;
-        let encryption = cluster
-            .as_ref()
-            .and_then(|c| c.as_ref().ok())
-            .and_then(|c| c.pointer("/properties/dataEncryption").cloned());
-        let text = |field: &str| {
-            encryption
-                .as_ref()
-                .and_then(|e| e.get(field))
-                .and_then(Value::as_str)
-                .map(str::to_string)
+        let cluster = async {
+            match &target.cluster {
+                Some(id) => Some(azure.arm.get(&id.id, CLUSTER_API).await),
+                None => None,
+            }
         };
-        let identity_id = target
-            .identity
-            .as_ref()
-            .map(|i| i.id.clone())
-            .or_else(|| text("primaryUserAssignedIdentityId"));
-        let key = target.key.clone().or_else(|| {
-            text("primaryKeyUri").and_then(|raw| KeyUri::parse(&raw).ok().map(|k| (raw, k)))
-        });
-        let (identity, key_side) = tokio::join!(
-            read_identity(azure, identity_id),
-            read_key_side(azure, target, key, &args)
-        );
-        (cluster, identity, key_side)
+        tokio::join!(cluster, list_alerts(azure, cluster_subscription.clone()))
     };
-    assemble(target, &args, cluster, identity, key_side)
+    let listed = cluster_subscription.as_deref();
+    let ((cluster, cluster_alerts), identity, key_side) =
+        if target.identity.is_some() && target.key.is_some() {
+            let identity_id = target.identity.as_ref().map(|i| i.id.clone());
+            tokio::join!(
+                cluster_read,
+                read_identity(azure, identity_id),
+                read_key_side(azure, target, target.key.clone(), &args, listed)
+            )
+        } else {
+            // The cluster names the identity and the key; they can only be read after it.
+            let (cluster, cluster_alerts) = cluster_read.await;
+            let encryption = cluster
+                .as_ref()
+                .and_then(|c| c.as_ref().ok())
+                .and_then(|c| c.pointer("/properties/dataEncryption").cloned());
+            let text = |field: &str| {
+                encryption
+                    .as_ref()
+                    .and_then(|e| e.get(field))
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            };
+            let identity_id = target
+                .identity
+                .as_ref()
+                .map(|i| i.id.clone())
+                .or_else(|| text("primaryUserAssignedIdentityId"));
+            let key = target.key.clone().or_else(|| {
+                text("primaryKeyUri").and_then(|raw| KeyUri::parse(&raw).ok().map(|k| (raw, k)))
+            });
+            let (identity, key_side) = tokio::join!(
+                read_identity(azure, identity_id),
+                read_key_side(azure, target, key, &args, listed)
+            );
+            ((cluster, cluster_alerts), identity, key_side)
+        };
+    let alerts = alerts_section(cluster_alerts, &key_side, &args);
+    assemble(target, &args, cluster, identity, key_side, alerts)
 }
 
 /// The identity's body and where it came from. An ID of another resource type is not read
@@ -126,6 +146,7 @@ async fn read_key_side(
     target: &Target,
     key: Option<(String, KeyUri)>,
     args: &Arc<SourceDoc>,
+    listed_subscription: Option<&str>,
 ) -> KeySide {
     let Some((_, key)) = key else {
         let gap = gap_at(
@@ -139,6 +160,7 @@ async fn read_key_side(
             vault: Err(gap),
             key: None,
             versions: None,
+            alerts: None,
         };
     };
     let vault_id = match &target.vault {
@@ -152,6 +174,7 @@ async fn read_key_side(
                 vault: Err(gap),
                 key: None,
                 versions: None,
+                alerts: None,
             }
         }
     };
@@ -160,10 +183,14 @@ async fn read_key_side(
         None => format!("{vault_id}/keys/{}", key.name),
     };
     let versions_path = format!("{vault_id}/keys/{}/versions", key.name);
-    let (vault, management_key, versions) = tokio::join!(
+    let vault_subscription = ids::subscription_from_id(&vault_id)
+        .filter(|s| listed_subscription.is_none_or(|listed| !listed.eq_ignore_ascii_case(s)))
+        .map(str::to_string);
+    let (vault, management_key, versions, alerts) = tokio::join!(
         azure.arm.get(&vault_id, KEY_VAULT_API),
         azure.arm.get(&key_path, KEY_VAULT_API),
-        azure.arm.list(&versions_path, KEY_VAULT_API)
+        azure.arm.list(&versions_path, KEY_VAULT_API),
+        list_alerts(azure, vault_subscription)
     );
     let key_read = match (management_key, &azure.key_vault) {
         // ARM forbids reading the key; the data plane may still allow it to a holder of key `get`.
@@ -182,7 +209,71 @@ async fn read_key_side(
         vault: Ok((vault_id, vault)),
         key: Some(key_read),
         versions: Some(versions),
+        alerts,
     }
+}
+
+/// The alerts of the cluster's and the vault's subscriptions, as one list of resources.
+fn alerts_section(
+    cluster_alerts: Option<AlertsRead>,
+    key_side: &KeySide,
+    args: &Arc<SourceDoc>,
+) -> (Section<Vec<Resource<ActivityLogAlert>>>, Vec<Value>) {
+    let reads: Vec<&AlertsRead> = cluster_alerts
+        .iter()
+        .chain(key_side.alerts.iter())
+        .collect();
+    if reads.is_empty() {
+        let gap = gap_at(
+            args,
+            "",
+            "the activity-log alerts",
+            "no vault or cluster was read, so no subscription to list alerts in",
+            "fix the findings about the vault or the cluster first",
+        );
+        return (Err(gap), Vec::new());
+    }
+    let mut bodies: Vec<Value> = Vec::new();
+    for (subscription, read) in reads {
+        match read {
+            Err(e) => {
+                return (
+                    Err(read_gap(
+                        &ALERTS,
+                        &format!("/subscriptions/{subscription}"),
+                        e,
+                        args,
+                    )),
+                    Vec::new(),
+                )
+            }
+            Ok(items) => {
+                for item in items {
+                    let id = item.get("id").and_then(Value::as_str).unwrap_or_default();
+                    let known = bodies.iter().any(|b| {
+                        b.get("id")
+                            .and_then(Value::as_str)
+                            .is_some_and(|other| ids::same_id(other, id))
+                    });
+                    if !known {
+                        bodies.push(item.clone());
+                    }
+                }
+            }
+        }
+    }
+    let typed = bodies
+        .iter()
+        .map(|body| {
+            let id = body
+                .get("id")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            resource::<ActivityLogAlert>(&ALERTS, &id, body, args, "ARM")
+        })
+        .collect();
+    (typed, bodies)
 }
 
 fn both_denied(arm: &ArmError, data_plane: &ArmError) -> ArmError {
@@ -311,6 +402,11 @@ const VERSIONS: Kind = Kind {
     action: "Microsoft.KeyVault/vaults/keys/versions/read",
     argument: "/key",
 };
+const ALERTS: Kind = Kind {
+    noun: "activity-log alerts",
+    action: "Microsoft.Insights/activityLogAlerts/read",
+    argument: "",
+};
 const CLUSTER: Kind = Kind {
     noun: "cluster",
     action: "Microsoft.DBforPostgreSQL/serverGroupsv2/read",
@@ -400,6 +496,7 @@ fn assemble(
     cluster: Option<Read>,
     identity: Option<(Read, &'static str)>,
     key_side: KeySide,
+    (alerts, alert_bodies): (Section<Vec<Resource<ActivityLogAlert>>>, Vec<Value>),
 ) -> Live {
     let mut snapshot = Map::new();
     snapshot.insert("cmkCheckSnapshot".to_string(), json!(FORMAT_VERSION));
@@ -622,6 +719,12 @@ fn assemble(
     {
         note(gap);
     }
+    match &alerts {
+        Ok(_) => {
+            snapshot.insert("activityLogAlerts".to_string(), Value::Array(alert_bodies));
+        }
+        Err(gap) => note(gap),
+    }
     unread.dedup();
     Live {
         state: State {
@@ -632,6 +735,7 @@ fn assemble(
             key,
             key_versions,
             cluster,
+            alerts,
         },
         snapshot: Value::Object(snapshot),
         unread,

@@ -1,0 +1,145 @@
+//! Whether an activity-log alert would fire for a resource's events and tell someone: shared by
+//! CMK021 (the key vault) and CMK022 (the cluster).
+
+use crate::arm;
+use crate::model::alert::ConditionLeaf;
+use crate::model::ActivityLogAlert;
+use crate::state::Resource;
+
+/// The events an alert must catch: those of one resource, in one category.
+pub(super) struct Watched<'a> {
+    pub id: &'a str,
+    pub resource_type: &'a str,
+    pub category: &'a str,
+    /// Must a condition name the resource (by ID, type or provider), or may it cover a whole
+    /// category of a scope?
+    pub must_name_resource: bool,
+}
+
+/// `None` when the alert covers the events; otherwise why not, in a few words.
+pub(super) fn why_not(alert: &ActivityLogAlert, watched: &Watched<'_>) -> Option<String> {
+    if !alert.enabled() {
+        return Some("is disabled".to_string());
+    }
+    if !alert
+        .scopes()
+        .iter()
+        .any(|scope| in_scope(scope, watched.id))
+    {
+        return Some("is scoped elsewhere".to_string());
+    }
+    let conditions = alert.conditions();
+    if let Some(leaf) = conditions.iter().find(|leaf| !accepts(leaf, watched)) {
+        return Some(match leaf.field.as_deref() {
+            Some(field) => format!("has a condition on `{field}` that excludes it"),
+            None => "has an `anyOf` condition that excludes it".to_string(),
+        });
+    }
+    if watched.category.eq_ignore_ascii_case("ResourceHealth")
+        && !conditions.iter().any(|l| names(l, "category"))
+    {
+        return Some("does not select the `ResourceHealth` category".to_string());
+    }
+    if watched.must_name_resource && !conditions.iter().any(|l| selects_resource(l, watched)) {
+        return Some("selects no resource by ID, type or provider".to_string());
+    }
+    if !alert.notifies() {
+        return Some("notifies no action group".to_string());
+    }
+    None
+}
+
+/// A finding's help: why each alert falls short.
+pub(super) fn near_misses(alerts: &[Resource<ActivityLogAlert>], watched: &Watched<'_>) -> String {
+    let misses: Vec<String> = alerts
+        .iter()
+        .filter_map(|alert| {
+            why_not(&alert.body, watched).map(|why| format!("alert `{}` {why}", alert.name))
+        })
+        .collect();
+    if misses.is_empty() {
+        "no activity-log alert exists in the subscription".to_string()
+    } else {
+        misses.join("; ")
+    }
+}
+
+/// A scope covers the resource itself, its resource group or its subscription. ARM writes
+/// scopes with or without the leading `/`.
+fn in_scope(scope: &str, id: &str) -> bool {
+    let scope = scope.trim().trim_matches('/').to_ascii_lowercase();
+    let id = id.trim().trim_matches('/').to_ascii_lowercase();
+    !scope.is_empty() && (id == scope || id.starts_with(&format!("{scope}/")))
+}
+
+fn names(leaf: &ConditionLeaf, field: &str) -> bool {
+    leaf.field
+        .as_deref()
+        .is_some_and(|f| f.eq_ignore_ascii_case(field))
+}
+
+/// What an event of the watched resource says in `field`; `None` for fields it does not
+/// decide (level, status, operationName...), which cmk-check does not hold against an alert.
+fn event_value(field: &str, watched: &Watched<'_>) -> Option<String> {
+    let provider = watched.resource_type.split('/').next().unwrap_or_default();
+    match field.to_ascii_lowercase().as_str() {
+        "resourceid" => Some(watched.id.to_string()),
+        "resourcetype" => Some(watched.resource_type.to_string()),
+        "resourceprovider" => Some(provider.to_string()),
+        "resourcegroup" => arm::resource_group_from_id(watched.id).map(str::to_string),
+        "category" => Some(watched.category.to_string()),
+        _ => None,
+    }
+}
+
+/// Whether the leaf lets the watched resource's events through.
+fn accepts(leaf: &ConditionLeaf, watched: &Watched<'_>) -> bool {
+    if let Some(group) = &leaf.any_of {
+        return group.is_empty() || group.iter().any(|member| accepts(member, watched));
+    }
+    let Some(field) = leaf.field.as_deref() else {
+        return true;
+    };
+    match event_value(field, watched) {
+        None => true,
+        Some(value) => leaf.values().iter().any(|v| same_value(field, v, &value)),
+    }
+}
+
+/// Whether the leaf picks the resource out by ID, type or provider (not merely lets it through).
+fn selects_resource(leaf: &ConditionLeaf, watched: &Watched<'_>) -> bool {
+    if let Some(group) = &leaf.any_of {
+        return !group.is_empty() && group.iter().all(|member| selects_resource(member, watched));
+    }
+    let Some(field) = leaf.field.as_deref() else {
+        return false;
+    };
+    let naming = ["resourceId", "resourceType", "resourceProvider"]
+        .iter()
+        .any(|f| f.eq_ignore_ascii_case(field));
+    naming && accepts(leaf, watched)
+}
+
+fn same_value(field: &str, expected: &str, actual: &str) -> bool {
+    if field.eq_ignore_ascii_case("resourceId") {
+        arm::same_id(expected, actual)
+    } else {
+        expected.trim().eq_ignore_ascii_case(actual.trim())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_with_or_without_leading_slash() {
+        let id = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv";
+        assert!(in_scope("subscriptions/s", id));
+        assert!(in_scope("/subscriptions/S/resourcegroups/RG", id));
+        assert!(in_scope(id, id));
+        assert!(!in_scope("/subscriptions/s/resourceGroups/rg2", id));
+        assert!(!in_scope("/subscriptions/s2", id));
+        assert!(!in_scope("", id));
+    }
+}
