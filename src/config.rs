@@ -162,6 +162,7 @@ pub fn parse(name: &str, text: String) -> Result<Config, ConfigError> {
                 base: String::new(),
                 resource: doc.name().to_string(),
                 pointer: format!("/exempt/{i}"),
+                label_at: None,
             },
         });
     }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use crate::rules::{self, Check, ExemptionCheck, Rule};
+use crate::rules::{self, Check, ExemptionCheck, Read, Rule, Subject};
 use crate::state::{Gap, Place, State};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -245,7 +245,12 @@ pub fn run(state: &State, options: &Options) -> Report {
             continue;
         };
         checked.push(*rule);
-        let violations = check(&context);
+        let unknown = unknown_inputs(rule, state);
+        let violations = if unknown.is_empty() {
+            check(&context)
+        } else {
+            unknown
+        };
         if violations.is_empty() {
             rules_passed += 1;
         }
@@ -348,4 +353,49 @@ fn apply_exemptions(
         }
     }
     findings.extend(extra);
+}
+
+/// The rule's inputs that a template leaves to deployment time: one unverified finding for
+/// each, at the expression, instead of a verdict on a guess.
+fn unknown_inputs(rule: &Rule, state: &State) -> Vec<Violation> {
+    let mut found: Vec<Violation> = Vec::new();
+    for Read(subject, pointer) in rule.reads {
+        let unknowns = match subject {
+            Subject::Identity => state.identity.as_ref().map(|r| &r.unknown),
+            Subject::Vault => state.vault.as_ref().map(|r| &r.unknown),
+            Subject::Key => state.key.as_ref().map(|r| &r.unknown),
+            Subject::Cluster => match &state.cluster {
+                Ok(Some(cluster)) => Ok(&cluster.unknown),
+                _ => continue,
+            },
+        };
+        let Ok(unknowns) = unknowns else { continue };
+        for unknown in unknowns.iter().filter(|u| overlaps(&u.pointer, pointer)) {
+            if found
+                .iter()
+                .any(|v| v.place.absolute() == unknown.at.absolute())
+            {
+                continue;
+            }
+            let summary = rule.summary;
+            let requirement = summary.char_indices().nth(1).map_or_else(
+                || summary.to_lowercase(),
+                |(i, _)| format!("{}{}", summary[..i].to_lowercase(), &summary[i..]),
+            );
+            found.push(Violation::unverified(
+                unknown.at.clone(),
+                format!("could not verify that {requirement}: {}", unknown.reason),
+                "known only at deployment",
+                "give it a value known before deployment: a parameter value (`--parameters`), a literal, or a supported function",
+            ));
+        }
+    }
+    found
+}
+
+/// One pointer is the other or lies inside it.
+fn overlaps(a: &str, b: &str) -> bool {
+    let inside =
+        |x: &str, y: &str| x == y || x.strip_prefix(y).is_some_and(|rest| rest.starts_with('/'));
+    inside(a, b) || inside(b, a)
 }

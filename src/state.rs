@@ -15,13 +15,29 @@ pub struct Place {
     pub resource: String,
     /// Pointer relative to the resource body.
     pub pointer: String,
+    /// Where in the document the label goes when that is not `base` + `pointer`: a template
+    /// resource assembled from several declarations (a vault and its `accessPolicies` children).
+    pub label_at: Option<String>,
 }
 
 impl Place {
-    /// Pointer inside the whole document.
+    /// Pointer inside the whole document, where the label goes.
     pub fn absolute(&self) -> String {
-        format!("{}{}", self.base, self.pointer)
+        self.label_at
+            .clone()
+            .unwrap_or_else(|| format!("{}{}", self.base, self.pointer))
     }
+}
+
+/// A property whose value cannot be known before deployment: the rules that read it report
+/// "could not verify" instead of judging a guess.
+#[derive(Debug, Clone)]
+pub struct Unknown {
+    /// Pointer relative to the resource body.
+    pub pointer: String,
+    pub reason: String,
+    /// The expression, for the label.
+    pub at: Place,
 }
 
 /// One resource body and where it came from.
@@ -34,15 +50,38 @@ pub struct Resource<T> {
     pub id: String,
     pub doc: Arc<SourceDoc>,
     pub base: String,
+    /// Properties known only at deployment (templates).
+    pub unknown: Vec<Unknown>,
+    /// Parts of the body declared elsewhere in the document: (pointer prefix in the body, where
+    /// that part is written in the document).
+    pub remap: Vec<(String, String)>,
 }
 
 impl<T> Resource<T> {
+    pub fn new(body: T, name: String, id: String, doc: Arc<SourceDoc>, base: String) -> Self {
+        Self {
+            body,
+            name,
+            id,
+            doc,
+            base,
+            unknown: Vec::new(),
+            remap: Vec::new(),
+        }
+    }
+
     pub fn at(&self, pointer: impl Into<String>) -> Place {
+        let pointer = pointer.into();
+        let label_at = self.remap.iter().find_map(|(prefix, written)| {
+            let rest = pointer.strip_prefix(prefix.as_str())?;
+            (rest.is_empty() || rest.starts_with('/')).then(|| format!("{written}{rest}"))
+        });
         Place {
             doc: Arc::clone(&self.doc),
             base: self.base.clone(),
             resource: self.id.clone(),
-            pointer: pointer.into(),
+            pointer,
+            label_at,
         }
     }
 }

@@ -1,4 +1,4 @@
-use super::{Check, Rule, HOW_TO_URL};
+use super::{Check, Read, Rule, Subject, HOW_TO_URL};
 use crate::arm;
 use crate::engine::{Context, Level, Violation};
 
@@ -10,6 +10,10 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../rules/CMK001.md"),
     url: HOW_TO_URL,
     unverified_at_own_level: false,
+    reads: &[
+        Read(Subject::Identity, "/type"),
+        Read(Subject::Cluster, "/identity/type"),
+    ],
     check: Check::State(check),
 };
 

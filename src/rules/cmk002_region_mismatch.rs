@@ -1,4 +1,4 @@
-use super::{Check, Rule, HOW_TO_URL};
+use super::{Check, Read, Rule, Subject, HOW_TO_URL};
 use crate::arm;
 use crate::engine::{Context, Level, Violation};
 use crate::state::{Gap, Resource};
@@ -11,6 +11,11 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../rules/CMK002.md"),
     url: HOW_TO_URL,
     unverified_at_own_level: false,
+    reads: &[
+        Read(Subject::Identity, "/location"),
+        Read(Subject::Vault, "/location"),
+        Read(Subject::Cluster, "/location"),
+    ],
     check: Check::State(check),
 };
 

@@ -1,4 +1,4 @@
-use super::{flatten, vault_properties, Check, Rule, CONCEPTS_URL};
+use super::{flatten, vault_properties, Check, Read, Rule, Subject, CONCEPTS_URL};
 use crate::engine::{Context, Level, Violation};
 
 pub static RULE: Rule = Rule {
@@ -9,6 +9,10 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../rules/CMK005.md"),
     url: CONCEPTS_URL,
     unverified_at_own_level: false,
+    reads: &[Read(
+        Subject::Vault,
+        "/properties/softDeleteRetentionInDays",
+    )],
     check: Check::State(check),
 };
 

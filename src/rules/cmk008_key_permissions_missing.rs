@@ -1,6 +1,8 @@
 use std::collections::BTreeSet;
 
-use super::{identity_properties, vault_args, vault_properties, Check, Rule, HOW_TO_URL};
+use super::{
+    identity_properties, vault_args, vault_properties, Check, Read, Rule, Subject, HOW_TO_URL,
+};
 use crate::arm;
 use crate::engine::{Context, Level, Violation};
 use crate::model::vault::AccessPolicy;
@@ -13,6 +15,11 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../rules/CMK008.md"),
     url: HOW_TO_URL,
     unverified_at_own_level: false,
+    reads: &[
+        Read(Subject::Vault, "/properties/accessPolicies"),
+        Read(Subject::Identity, "/properties/principalId"),
+        Read(Subject::Identity, "/properties/tenantId"),
+    ],
     check: Check::State(check),
 };
 

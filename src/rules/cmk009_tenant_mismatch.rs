@@ -1,4 +1,4 @@
-use super::{identity_properties, vault_properties, Check, Rule, HOW_TO_URL};
+use super::{identity_properties, vault_properties, Check, Read, Rule, Subject, HOW_TO_URL};
 use crate::arm;
 use crate::engine::{Context, Level, Violation};
 
@@ -10,6 +10,10 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../rules/CMK009.md"),
     url: HOW_TO_URL,
     unverified_at_own_level: false,
+    reads: &[
+        Read(Subject::Vault, "/properties/tenantId"),
+        Read(Subject::Identity, "/properties/tenantId"),
+    ],
     check: Check::State(check),
 };
 

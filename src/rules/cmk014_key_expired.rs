@@ -1,4 +1,4 @@
-use super::{flatten, key, key_vault_name, Check, Rule, CONCEPTS_URL};
+use super::{flatten, key, key_vault_name, Check, Read, Rule, Subject, CONCEPTS_URL};
 use crate::engine::{Context, Level, Violation};
 use crate::model::key::KeyField;
 use crate::time::{format_unix, unix};
@@ -11,6 +11,7 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../rules/CMK014.md"),
     url: CONCEPTS_URL,
     unverified_at_own_level: false,
+    reads: &[Read(Subject::Key, "/properties/attributes/exp")],
     check: Check::State(check),
 };
 

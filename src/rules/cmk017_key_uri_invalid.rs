@@ -1,4 +1,4 @@
-use super::{Check, Rule, HOW_TO_URL};
+use super::{Check, Read, Rule, Subject, HOW_TO_URL};
 use crate::engine::{Context, Level, Violation};
 use crate::keyuri::KeyUri;
 
@@ -10,6 +10,11 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../rules/CMK017.md"),
     url: HOW_TO_URL,
     unverified_at_own_level: false,
+    reads: &[
+        Read(Subject::Vault, "/name"),
+        Read(Subject::Vault, "/properties/vaultUri"),
+        Read(Subject::Key, "/name"),
+    ],
     check: Check::State(check),
 };
 

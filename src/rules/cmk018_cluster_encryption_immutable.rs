@@ -1,4 +1,4 @@
-use super::{Check, Rule, CONCEPTS_URL};
+use super::{Check, Read, Rule, Subject, CONCEPTS_URL};
 use crate::arm;
 use crate::engine::{Context, Level, Violation};
 use crate::keyuri::KeyUri;
@@ -12,6 +12,10 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../rules/CMK018.md"),
     url: CONCEPTS_URL,
     unverified_at_own_level: false,
+    reads: &[
+        Read(Subject::Cluster, "/properties/dataEncryption"),
+        Read(Subject::Identity, "/id"),
+    ],
     check: Check::State(check),
 };
 

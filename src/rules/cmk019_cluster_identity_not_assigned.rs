@@ -1,4 +1,4 @@
-use super::{Check, Rule, HOW_TO_URL};
+use super::{Check, Read, Rule, Subject, HOW_TO_URL};
 use crate::arm;
 use crate::engine::{Context, Level, Violation};
 
@@ -10,6 +10,13 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../rules/CMK019.md"),
     url: HOW_TO_URL,
     unverified_at_own_level: false,
+    reads: &[
+        Read(
+            Subject::Cluster,
+            "/properties/dataEncryption/primaryUserAssignedIdentityId",
+        ),
+        Read(Subject::Cluster, "/identity/userAssignedIdentities"),
+    ],
     check: Check::State(check),
 };
 

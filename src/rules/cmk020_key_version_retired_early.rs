@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../rules/CMK020.md"),
     url: CONCEPTS_URL,
     unverified_at_own_level: false,
+    reads: &[],
     check: Check::State(check),
 };
 

@@ -12,6 +12,7 @@ pub static RULE: Rule = Rule {
     url: "https://learn.microsoft.com/azure/cosmos-db/postgresql/concepts-customer-managed-keys",
     // Without alert data an offline run must not fail the gate for monitoring alone.
     unverified_at_own_level: true,
+    reads: &[],
     check: Check::State(check),
 };
 

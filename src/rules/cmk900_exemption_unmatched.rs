@@ -10,5 +10,6 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../rules/CMK900.md"),
     url: "https://learn.microsoft.com/azure/cosmos-db/postgresql/concepts-customer-managed-keys",
     unverified_at_own_level: true,
+    reads: &[],
     check: Check::Exemptions(ExemptionCheck::Unmatched),
 };

@@ -56,7 +56,22 @@ pub struct Rule {
     /// Most rules fail closed at error level when they cannot verify; monitoring rules that are
     /// warnings by nature keep their own level.
     pub unverified_at_own_level: bool,
+    /// The properties the check reads. When a template leaves one of them to be known only at
+    /// deployment, the engine reports "could not verify" instead of running the check on a guess.
+    pub reads: &'static [Read],
     pub check: Check,
+}
+
+/// A property a rule reads: which resource, and the JSON pointer in its (management-plane) body.
+#[derive(Debug, Clone, Copy)]
+pub struct Read(pub Subject, pub &'static str);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    Identity,
+    Vault,
+    Key,
+    Cluster,
 }
 
 /// How a rule is checked.

@@ -5,5 +5,3 @@ pub mod document;
 pub mod error;
 pub mod live;
 pub mod snapshot;
-#[path = "template/expr.rs"]
-pub mod template_expr;

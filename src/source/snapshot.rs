@@ -46,6 +46,7 @@ pub fn parse(name: &str, text: String) -> Result<State, InputError> {
         base: String::new(),
         resource,
         pointer: String::new(),
+        label_at: None,
     };
 
     let key_uri = match (root.get("keyUri"), &cluster) {
@@ -255,6 +256,8 @@ impl Reader<'_> {
             id,
             doc: Arc::clone(self.doc),
             base: base.to_string(),
+            unknown: Vec::new(),
+            remap: Vec::new(),
         })
     }
 
@@ -335,6 +338,8 @@ impl Reader<'_> {
             id,
             doc: Arc::clone(self.doc),
             base: "/key".to_string(),
+            unknown: Vec::new(),
+            remap: Vec::new(),
         })
     }
 
@@ -351,6 +356,7 @@ impl Reader<'_> {
                 base: String::new(),
                 resource: value.to_string(),
                 pointer,
+                label_at: None,
             },
         })
     }

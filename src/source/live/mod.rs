@@ -371,6 +371,7 @@ fn gap_at(args: &Arc<SourceDoc>, pointer: &str, resource: &str, reason: &str, re
             base: String::new(),
             resource: resource.to_string(),
             pointer: pointer.to_string(),
+            label_at: None,
         },
     }
 }
@@ -451,6 +452,7 @@ fn read_gap(kind: &Kind, id: &str, error: &ArmError, args: &Arc<SourceDoc>) -> G
             base: String::new(),
             resource: id.to_string(),
             pointer: pointer.to_string(),
+            label_at: None,
         },
     }
 }
@@ -487,6 +489,8 @@ fn resource<T: DeserializeOwned>(
             .to_string(),
         doc: SourceDoc::fetched(&format!("{} {name} ({source})", kind.noun), text),
         base: String::new(),
+        unknown: Vec::new(),
+        remap: Vec::new(),
     })
 }
 
@@ -670,6 +674,8 @@ fn assemble(
                                 name: r.name,
                                 doc: r.doc,
                                 base: r.base,
+                                unknown: Vec::new(),
+                                remap: Vec::new(),
                             }
                         });
                     if typed.is_ok() {
@@ -748,6 +754,7 @@ fn arg_place(args: &Arc<SourceDoc>, pointer: &str, resource: &str) -> Place {
         base: String::new(),
         resource: resource.to_string(),
         pointer: pointer.to_string(),
+        label_at: None,
     }
 }
 
