@@ -62,6 +62,7 @@ fn planned(snapshot: &serde_json::Value, with_vault: bool) -> Target {
         }),
         cluster: None,
         subscription: None,
+        alerts_subscription: None,
     }
 }
 

@@ -382,12 +382,14 @@ fn unknown_inputs(rule: &Rule, state: &State) -> Vec<Violation> {
                 || summary.to_lowercase(),
                 |(i, _)| format!("{}{}", summary[..i].to_lowercase(), &summary[i..]),
             );
-            found.push(Violation::unverified(
+            let mut violation = Violation::unverified(
                 unknown.at.clone(),
                 format!("could not verify that {requirement}: {}", unknown.reason),
-                "known only at deployment",
-                "give it a value known before deployment: a parameter value (`--parameters`), a literal, or a supported function",
-            ));
+                unknown.label.clone(),
+                unknown.help.clone(),
+            );
+            violation.within = unknown.within.clone();
+            found.push(violation);
         }
     }
     found
@@ -398,4 +400,48 @@ fn overlaps(a: &str, b: &str) -> bool {
     let inside =
         |x: &str, y: &str| x == y || x.strip_prefix(y).is_some_and(|rest| rest.starts_with('/'));
     inside(a, b) || inside(b, a)
+}
+
+/// The findings of several targets as one report: a finding about a resource they share (one
+/// vault for two clusters) is reported once.
+pub fn merge(reports: &[Report]) -> Report {
+    let mut findings: Vec<Finding> = Vec::new();
+    for finding in reports.iter().flat_map(|r| &r.findings) {
+        let duplicate = findings.iter().any(|f| {
+            f.code() == finding.code()
+                && f.resource() == finding.resource()
+                && f.pointer() == finding.pointer()
+                && f.violation.message == finding.violation.message
+        });
+        if !duplicate {
+            findings.push(finding.clone());
+        }
+    }
+    findings.sort_by(|a, b| {
+        (a.code(), a.resource(), a.pointer(), &a.violation.message).cmp(&(
+            b.code(),
+            b.resource(),
+            b.pointer(),
+            &b.violation.message,
+        ))
+    });
+    let checked: Vec<&'static Rule> = reports
+        .first()
+        .map(|r| r.checked.clone())
+        .unwrap_or_default();
+    let rules_passed = checked
+        .iter()
+        .filter(|rule| findings.iter().all(|f| f.code() != rule.code))
+        .count();
+    let target = reports
+        .iter()
+        .map(|r| r.target.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    Report {
+        target,
+        findings,
+        checked,
+        rules_passed,
+    }
 }

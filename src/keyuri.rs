@@ -148,6 +148,19 @@ impl KeyUri {
         })
     }
 
+    /// The vault and key a malformed URI still names (`https://kv.vault.azure.net/keys/k/bad`),
+    /// so that they can be found while CMK017 reports what is wrong with it.
+    pub fn lenient(input: &str) -> Option<(String, String)> {
+        let rest = input.split_once("://").map_or(input, |(_, rest)| rest);
+        let mut parts = rest.split('/');
+        let host = parts.next()?.split(':').next()?;
+        let vault = host.split('.').next().filter(|v| !v.is_empty())?;
+        let keys = parts.next()?;
+        let name = parts.next().filter(|n| !n.is_empty())?;
+        keys.eq_ignore_ascii_case("keys")
+            .then(|| (vault.to_ascii_lowercase(), name.to_string()))
+    }
+
     /// The same key, ignoring version: vault host and key name.
     pub fn same_key(&self, other: &KeyUri) -> bool {
         self.host == other.host && self.name.eq_ignore_ascii_case(&other.name)
@@ -218,6 +231,19 @@ mod tests {
         let secret = "https://kv1.vault.azure.net/secrets/k";
         let e = KeyUri::parse(secret).unwrap_err();
         assert_eq!(&secret[e.span], "/secrets/k");
+    }
+
+    #[test]
+    fn a_malformed_uri_still_names_its_vault_and_key() {
+        let typo = "https://KV1.vault.azure.net/keys/cmk/fffffffffffffffffffffffffffffff";
+        assert_eq!(
+            KeyUri::lenient(typo),
+            Some(("kv1".to_string(), "cmk".to_string()))
+        );
+        assert_eq!(
+            KeyUri::lenient("https://kv1.vault.azure.net/secrets/s"),
+            None
+        );
     }
 
     #[test]

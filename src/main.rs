@@ -16,6 +16,8 @@ use cmk_check::source::live::cloud::CloudName;
 use cmk_check::source::live::target::{self, ResourceId, Target};
 use cmk_check::source::live::{self, Connection};
 use cmk_check::source::snapshot;
+use cmk_check::source::template;
+use cmk_check::state::State;
 use miette::{Diagnostic, Report};
 use thiserror::Error;
 
@@ -46,14 +48,14 @@ enum Command {
           --key https://<vault>.vault.azure.net/keys/<key>\n  \
         cmk-check check --cluster /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.DBforPostgreSQL/serverGroupsv2/<name>\n  \
         cmk-check check --snapshot state.json --now 2026-12-01T00:00:00Z --format json")]
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// Read the live state from Azure and write it as a snapshot file
     #[command(after_help = "Examples:\n  \
         cmk-check snapshot --location westeurope --identity <identity-id> --key <key-uri> -o state.json\n  \
         cmk-check check --snapshot state.json")]
     Snapshot {
         #[command(flatten)]
-        live: LiveArgs,
+        live: Box<LiveArgs>,
         /// Where to write the snapshot (default: standard output)
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
@@ -77,8 +79,10 @@ enum Command {
 #[derive(clap::Args)]
 struct CheckArgs {
     /// Snapshot file (format v1) holding the ARM bodies to check, instead of reading Azure
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["location", "identity", "key", "vault", "cluster"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["location", "identity", "key", "vault", "cluster", "template"])]
     snapshot: Option<PathBuf>,
+    #[command(flatten)]
+    template: TemplateArgs,
     #[command(flatten)]
     live: LiveArgs,
     /// The time to check dates against (RFC 3339); defaults to the real time
@@ -140,11 +144,29 @@ impl FailOn {
     }
 }
 
+/// A deployment template to check before it is deployed.
+#[derive(clap::Args)]
+#[command(next_help_heading = "Template")]
+struct TemplateArgs {
+    /// ARM deployment template (JSON, or .bicep compiled with the Bicep CLI) declaring the clusters
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["identity", "key", "vault", "cluster"])]
+    template: Option<PathBuf>,
+    /// Parameters file for the template (deploymentParameters JSON, or .bicepparam)
+    #[arg(long, value_name = "FILE", requires = "template")]
+    parameters: Option<PathBuf>,
+    /// Do not read the resources the template only references: they are "could not verify"
+    #[arg(long, requires = "template")]
+    offline: bool,
+    /// The resource group the template will be deployed to (its `resourceGroup().name`)
+    #[arg(long, value_name = "NAME", requires = "template")]
+    resource_group: Option<String>,
+}
+
 /// What to read from Azure, and how.
 #[derive(clap::Args)]
 #[command(next_help_heading = "Live Azure")]
 struct LiveArgs {
-    /// Region the cluster will be created in
+    /// Region the cluster will be created in (with --template: the resource group's region)
     #[arg(long, value_name = "REGION")]
     location: Option<String>,
     /// Resource ID of the user-assigned managed identity
@@ -159,7 +181,7 @@ struct LiveArgs {
     /// Resource ID of an existing cluster (Microsoft.DBforPostgreSQL/serverGroupsv2)
     #[arg(long, value_name = "RESOURCE_ID")]
     cluster: Option<String>,
-    /// Subscription to search for the vault in
+    /// Subscription to search for the vault in (with --template: the one deployed to)
     #[arg(long, value_name = "SUBSCRIPTION_ID")]
     subscription: Option<String>,
     /// How to sign in
@@ -255,7 +277,7 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<ExitCode, Report> {
     match cli.command {
-        Command::Check(args) => check(args),
+        Command::Check(args) => check(*args),
         Command::Snapshot { live, output } => record(&live, output),
         Command::Rules { format } => {
             print(&rules_catalog(format)?)?;
@@ -271,11 +293,16 @@ fn run(cli: Cli) -> Result<ExitCode, Report> {
 
 fn check(args: CheckArgs) -> Result<ExitCode, Report> {
     let options = options(&args)?;
-    let state = match &args.snapshot {
-        Some(path) => snapshot::read(path)?,
-        None => read_live(&args.live)?.state,
+    let states = match (&args.snapshot, &args.template.template) {
+        (Some(path), _) => vec![snapshot::read(path)?],
+        (None, Some(path)) => read_template(path, &args)?,
+        (None, None) => vec![read_live(&args.live)?.state],
     };
-    let report = engine::run(&state, &options);
+    let reports: Vec<engine::Report> = states
+        .iter()
+        .map(|state| engine::run(state, &options))
+        .collect();
+    let report = engine::merge(&reports);
     let style = human::Style {
         color: args.output.is_none()
             && std::io::stdout().is_terminal()
@@ -284,7 +311,7 @@ fn check(args: CheckArgs) -> Result<ExitCode, Report> {
             || std::env::var_os("NO_GRAPHICS").is_some_and(|v| !v.is_empty() && v != "0"),
         width: terminal_width(),
     };
-    let text = render::render(&report, args.format, style).map_err(CliError::Render)?;
+    let text = render::render(&reports, args.format, style).map_err(CliError::Render)?;
     match &args.output {
         Some(path) => {
             std::fs::write(path, &text).map_err(|source| CliError::Write {
@@ -360,6 +387,59 @@ fn write_step_summary(report: &engine::Report) -> Result<(), Report> {
     Ok(())
 }
 
+/// The state of each CMK cluster the template declares; what it only references is read from
+/// Azure unless `--offline`.
+fn read_template(path: &std::path::Path, args: &CheckArgs) -> Result<Vec<State>, Report> {
+    let placement = template::Placement {
+        subscription: args.live.subscription.clone(),
+        resource_group: args.template.resource_group.clone(),
+        location: args.live.location.clone(),
+    };
+    let read = template::read(path, args.template.parameters.as_deref(), &placement)?;
+    for note in &read.notes {
+        eprintln!("note: {note}");
+    }
+    let mut targets = read.targets;
+    if targets.is_empty() {
+        eprintln!(
+            "note: no cluster of `{}` uses a customer-managed key: nothing to check",
+            path.display()
+        );
+    }
+    if !args.template.offline && !targets.is_empty() {
+        let connection = connection(&args.live);
+        let runtime = runtime()?;
+        let spinner = Spinner::start("reading Azure");
+        let completed = runtime.block_on(async {
+            let azure = live::connect(&connection).await?;
+            for planned in &mut targets {
+                template::complete(planned, &azure, args.live.subscription.as_deref()).await;
+            }
+            Ok::<_, Report>(())
+        });
+        drop(spinner);
+        completed?;
+    }
+    Ok(targets.into_iter().map(|planned| planned.state).collect())
+}
+
+fn connection(args: &LiveArgs) -> Connection {
+    Connection {
+        auth: args.auth,
+        cloud: args.cloud,
+        arm_endpoint: args.arm_endpoint.clone(),
+        keyvault_endpoint: args.keyvault_endpoint.clone(),
+        timeout: std::time::Duration::from_secs(args.timeout),
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Report> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(CliError::Runtime)?)
+}
+
 /// `cmk-check snapshot`: the live state as a snapshot file.
 fn record(args: &LiveArgs, output: Option<PathBuf>) -> Result<ExitCode, Report> {
     let live = read_live(args)?;
@@ -376,17 +456,8 @@ fn record(args: &LiveArgs, output: Option<PathBuf>) -> Result<ExitCode, Report> 
 
 fn read_live(args: &LiveArgs) -> Result<live::Live, Report> {
     let target = live_target(args)?;
-    let connection = Connection {
-        auth: args.auth,
-        cloud: args.cloud,
-        arm_endpoint: args.arm_endpoint.clone(),
-        keyvault_endpoint: args.keyvault_endpoint.clone(),
-        timeout: std::time::Duration::from_secs(args.timeout),
-    };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(CliError::Runtime)?;
+    let connection = connection(args);
+    let runtime = runtime()?;
     let spinner = Spinner::start("reading Azure");
     let live = runtime.block_on(async {
         let azure = live::connect(&connection).await?;
@@ -422,6 +493,7 @@ fn live_target(args: &LiveArgs) -> Result<Target, Report> {
         vault: id("--vault", &args.vault, target::VAULT_TYPE)?,
         cluster: id("--cluster", &args.cluster, target::CLUSTER_TYPE)?,
         subscription: args.subscription.clone(),
+        alerts_subscription: None,
     };
     let planned = target.location.is_some() && target.identity.is_some() && target.key.is_some();
     if target.cluster.is_none() && !planned {

@@ -38,6 +38,11 @@ pub struct Unknown {
     pub reason: String,
     /// The expression, for the label.
     pub at: Place,
+    /// The part of the expression responsible, as a byte range inside the string.
+    pub within: Option<std::ops::Range<usize>>,
+    /// Said at the place, and the way out.
+    pub label: String,
+    pub help: String,
 }
 
 /// One resource body and where it came from.

@@ -39,6 +39,7 @@ fn target(snapshot: &Value, with_vault: bool) -> Target {
         cluster: existing
             .map(|c| ResourceId::parse("--cluster", &id(c), target::CLUSTER_TYPE).unwrap()),
         subscription: None,
+        alerts_subscription: None,
     }
 }
 

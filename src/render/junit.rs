@@ -11,7 +11,16 @@ use crate::engine::{Finding, Report};
 use crate::render::sarif::{file_region, resource_ref};
 use crate::render::RenderError;
 
-pub fn render(report: &Report) -> Result<String, RenderError> {
+/// One suite per checked target (a template may declare several clusters).
+pub fn render(reports: &[Report]) -> Result<String, RenderError> {
+    let mut junit = quick_junit::Report::new("cmk-check");
+    for report in reports {
+        junit.add_test_suite(suite(report));
+    }
+    Ok(junit.to_string()?)
+}
+
+fn suite(report: &Report) -> TestSuite {
     let mut suite = TestSuite::new(report.target.as_str());
     for rule in &report.checked {
         let (active, exempted): (Vec<&Finding>, Vec<&Finding>) = report
@@ -68,9 +77,7 @@ pub fn render(report: &Report) -> Result<String, RenderError> {
         }
         suite.add_test_case(case);
     }
-    let mut junit = quick_junit::Report::new("cmk-check");
-    junit.add_test_suite(suite);
-    Ok(junit.to_string()?)
+    suite
 }
 
 /// One finding as the failure text shows it: what, where (file and resource), and the fix.

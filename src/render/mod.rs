@@ -23,14 +23,23 @@ pub enum Format {
     Junit,
 }
 
-/// The report in `format`.
-pub fn render(report: &Report, format: Format, style: human::Style) -> Result<String, RenderError> {
+/// The reports of one run in `format`: JUnit keeps a suite per target, the other formats show
+/// the findings of all targets together.
+pub fn render(
+    reports: &[Report],
+    format: Format,
+    style: human::Style,
+) -> Result<String, RenderError> {
+    if format == Format::Junit {
+        return junit::render(reports);
+    }
+    let report = crate::engine::merge(reports);
     Ok(match format {
-        Format::Human => human::render(report, style),
-        Format::Json => json::render(report)?,
-        Format::Sarif => sarif::render(report)?,
-        Format::Github => github::render(report),
-        Format::Junit => junit::render(report)?,
+        Format::Human => human::render(&report, style),
+        Format::Json => json::render(&report)?,
+        Format::Sarif => sarif::render(&report)?,
+        Format::Github => github::render(&report),
+        Format::Junit => junit::render(std::slice::from_ref(&report))?,
     })
 }
 

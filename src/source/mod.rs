@@ -5,3 +5,4 @@ pub mod document;
 pub mod error;
 pub mod live;
 pub mod snapshot;
+pub mod template;

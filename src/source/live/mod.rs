@@ -78,7 +78,11 @@ enum Plane {
 /// together: with `--vault`, identity, vault, key and versions go in one round trip.
 pub async fn read(target: &Target, azure: &Azure) -> Live {
     let args = arguments_doc(target);
-    let cluster_subscription = target.cluster.as_ref().map(|c| c.subscription.clone());
+    let cluster_subscription = target
+        .cluster
+        .as_ref()
+        .map(|c| c.subscription.clone())
+        .or_else(|| target.alerts_subscription.clone());
     let cluster_read = async {
         let cluster = async {
             match &target.cluster {

@@ -180,6 +180,8 @@ pub struct Target {
     pub vault: Option<ResourceId>,
     pub cluster: Option<ResourceId>,
     pub subscription: Option<String>,
+    /// A subscription whose alerts count although no cluster of it is read (a planned cluster).
+    pub alerts_subscription: Option<String>,
 }
 
 #[cfg(test)]

@@ -4,23 +4,34 @@
 //!
 //! The evaluator never guesses. A value is [`Evaluated::Known`] only when ARM would compute the
 //! same value; anything that depends on the deployment (`reference()`, `utcNow()`, ...), on a
-//! function cmk-check does not implement, or on an ARM behaviour cmk-check could not confirm, is
+//! function cmk-check does not implement, or on an ARM behaviour cmk-check could not confirm (the
+//! culture-aware order of `less('a', 'B')`, the key order of `string()` of an object, ...) is
 //! [`Evaluated::Unknown`] with the span of the sub-expression responsible. A template that ARM
 //! itself would reject (a syntax error, `toLower(1)`, a parameter that does not exist) is an
-//! [`ExprError`], also with a span.
+//! [`ExprError`], also with a span. Nothing here panics, whatever the input.
 //!
 //! Where the behaviour comes from:
 //! - the grammar follows ARM's own `ExpressionScanner`/`ExpressionParser`: string literals in
-//!   single quotes (`''` escapes a quote), 32-bit integers with an optional sign, function calls
-//!   (names are case-insensitive, `namespace.name(...)` is a user-defined function), and `.name` /
-//!   `[expr]` accessors after a call. As an extension, a bare `true` / `false` is accepted where
-//!   ARM requires `true()` / `false()`.
+//!   single quotes (`''` escapes a quote), 32-bit integers with an optional sign (no fractions),
+//!   function calls (names are case-insensitive, `namespace.name(...)` is a user-defined
+//!   function), and `.name` / `[expr]` accessors after a call. As an extension, a bare `true` /
+//!   `false` is accepted where ARM requires `true()` / `false()`.
 //! - a string is an expression when it starts with `[` and ends with `]`; `[[...]` is the literal
 //!   `[...]`; anything else, `[[abc` included, is literal text.
+//! - `if()` evaluates only the branch it takes; `and()`/`or()` are decided by a known `false` /
+//!   `true` whatever their unknown arguments; `coalesce()` is decided by the first argument that
+//!   is known not to be null. Every other function evaluates all its arguments, and is Unknown
+//!   when one of them is (a wrong number of arguments is still an error).
+//! - property names are matched exactly, then without regard to case, as ARM does. A property or
+//!   an element missing from a value the [`Scope`] gave (a parameter, `resourceGroup()`, a
+//!   `reference()`) is Unknown, since the scope may know only part of it; missing from a value
+//!   the template builds (`createObject()`, `json()`), it is an error.
+//! - `union()` merges nested objects (ARM documents this since 2024) and replaces everything else.
+//! - `tryGet()`, what Bicep's `.?` compiles to, is evaluated too.
 //! - `uniqueString()` is ARM's 64-bit MurmurHash variant (`ComputeHash.MurmurHash64`) of the
 //!   UTF-8 of the arguments joined with `-`, as 13 base-32 characters; `guid()` is a name-based
 //!   UUID v5 (SHA-1) in the namespace `11fb06fb-712d-4ddd-98c7-e71bbd588830` over the arguments
-//!   joined with `-`. Both are checked against outputs of real deployments in the tests.
+//!   joined with `-`. The tests check both against outputs of real deployments.
 
 use std::ops::Range;
 
@@ -94,7 +105,8 @@ pub trait Scope {
     /// The current index of the innermost copy loop, or of the loop named `loop_name`; `None`
     /// when the expression is not inside such a loop.
     fn copy_index(&self, loop_name: Option<&str>) -> Option<i64>;
-    /// `reference(x)`/`reference(x, apiVersion, 'Full')`: x is a resource ID string or a symbolic name.
+    /// `reference(x)`/`reference(x, apiVersion, 'Full')`: x is a resource ID string or a
+    /// symbolic name.
     fn reference(&self, target: &str, full: bool) -> Evaluated;
     /// The deployment's subscription ID (a string), for `resourceId`/`subscriptionResourceId`.
     fn subscription_id(&self) -> Evaluated;
@@ -136,10 +148,6 @@ pub fn evaluate_string(raw: &str, scope: &dyn Scope) -> Result<Evaluated, ExprEr
 /// wins over an Unknown, since ARM would fail on it; it comes with the pointer of the failing
 /// string. A property name that is itself an expression is reported as Unknown, with a span
 /// relative to the name.
-#[allow(
-    clippy::type_complexity,
-    reason = "the signature is the documented interface other modules build on"
-)]
 pub fn evaluate_value(
     value: &Value,
     scope: &dyn Scope,

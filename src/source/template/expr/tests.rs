@@ -1,0 +1,1402 @@
+//! Unit tests of the expression evaluator.
+
+use std::collections::HashMap;
+
+use serde_json::json;
+
+use super::{
+    evaluate_string, evaluate_value, hash, is_expression, Evaluated, ExprError, Scope, Value,
+};
+
+const SUB: &str = "00000000-0000-0000-0000-000000000001";
+const RG: &str = "rg-citus-prod";
+const KNOWN_IDENTITY: &str = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/\
+                              rg-citus-prod/providers/Microsoft.ManagedIdentity/\
+                              userAssignedIdentities/id-known";
+
+fn unknown_from_scope(reason: &str) -> Evaluated {
+    Evaluated::Unknown {
+        reason: reason.to_owned(),
+        // Scopes may report any span: the evaluator replaces it.
+        span: 1000..1001,
+    }
+}
+
+struct TestScope {
+    parameters: HashMap<String, Evaluated>,
+    variables: HashMap<String, Evaluated>,
+    /// Innermost loop first: (name, index).
+    loops: Vec<(&'static str, i64)>,
+    deployment_known: bool,
+}
+
+impl TestScope {
+    fn new() -> Self {
+        let known = |value: Value| Evaluated::Known(value);
+        let parameters = HashMap::from([
+            ("location".to_owned(), known(json!("westeurope"))),
+            ("vaultname".to_owned(), known(json!("kv-cmk-prod"))),
+            (
+                "obj".to_owned(),
+                known(json!({"inner": {"list": ["x", "y"]}, "Name": "n"})),
+            ),
+            ("count".to_owned(), known(json!(3))),
+            ("nothing".to_owned(), known(Value::Null)),
+            (
+                "pending".to_owned(),
+                unknown_from_scope("the parameter `pending` has no value"),
+            ),
+        ]);
+        let variables = HashMap::from([
+            ("keyname".to_owned(), known(json!("cmk"))),
+            (
+                "later".to_owned(),
+                unknown_from_scope("the variable `later` uses reference()"),
+            ),
+        ]);
+        TestScope {
+            parameters,
+            variables,
+            loops: vec![("keys", 2), ("vaults", 5)],
+            deployment_known: true,
+        }
+    }
+
+    fn outside_loops() -> Self {
+        TestScope {
+            loops: Vec::new(),
+            ..TestScope::new()
+        }
+    }
+
+    fn unknown_deployment() -> Self {
+        TestScope {
+            deployment_known: false,
+            ..TestScope::new()
+        }
+    }
+}
+
+impl Scope for TestScope {
+    fn parameter(&self, name: &str) -> Option<Evaluated> {
+        self.parameters.get(&name.to_lowercase()).cloned()
+    }
+
+    fn variable(&self, name: &str) -> Option<Evaluated> {
+        self.variables.get(&name.to_lowercase()).cloned()
+    }
+
+    fn resource_group(&self) -> Evaluated {
+        Evaluated::Known(json!({
+            "id": format!("/subscriptions/{SUB}/resourceGroups/{RG}"),
+            "name": RG,
+            "location": "westeurope",
+        }))
+    }
+
+    fn subscription(&self) -> Evaluated {
+        Evaluated::Known(json!({
+            "id": format!("/subscriptions/{SUB}"),
+            "subscriptionId": SUB,
+            "tenantId": "b6c948ef-f6b5-4384-8354-da3a15eca969",
+            "displayName": "Production",
+        }))
+    }
+
+    fn copy_index(&self, loop_name: Option<&str>) -> Option<i64> {
+        match loop_name {
+            None => self.loops.first().map(|&(_, index)| index),
+            Some(name) => self
+                .loops
+                .iter()
+                .find(|(loop_name, _)| loop_name.eq_ignore_ascii_case(name))
+                .map(|&(_, index)| index),
+        }
+    }
+
+    fn reference(&self, target: &str, full: bool) -> Evaluated {
+        if target.eq_ignore_ascii_case(KNOWN_IDENTITY) {
+            let properties = json!({"principalId": "p-known", "clientId": "c-known"});
+            return Evaluated::Known(if full {
+                json!({"properties": properties, "location": "westeurope"})
+            } else {
+                properties
+            });
+        }
+        unknown_from_scope(&format!("`{target}` is created by this deployment"))
+    }
+
+    fn subscription_id(&self) -> Evaluated {
+        if self.deployment_known {
+            Evaluated::Known(json!(SUB))
+        } else {
+            unknown_from_scope("the target subscription is not known yet")
+        }
+    }
+
+    fn resource_group_name(&self) -> Evaluated {
+        if self.deployment_known {
+            Evaluated::Known(json!(RG))
+        } else {
+            unknown_from_scope("the target resource group is not known yet")
+        }
+    }
+}
+
+fn eval_in(raw: &str, scope: &TestScope) -> Result<Evaluated, ExprError> {
+    evaluate_string(raw, scope)
+}
+
+#[track_caller]
+fn known(raw: &str) -> Value {
+    match eval_in(raw, &TestScope::new()) {
+        Ok(Evaluated::Known(value)) => value,
+        other => panic!("{raw}: expected a known value, got {other:?}"),
+    }
+}
+
+/// The reason and the spanned text of an Unknown.
+#[track_caller]
+fn unknown_in(raw: &str, scope: &TestScope) -> (String, String) {
+    match eval_in(raw, scope) {
+        Ok(Evaluated::Unknown { reason, span }) => {
+            let spanned = raw
+                .get(span.clone())
+                .unwrap_or_else(|| panic!("{raw}: span {span:?} is not in the string"));
+            (reason, spanned.to_owned())
+        }
+        other => panic!("{raw}: expected an Unknown, got {other:?}"),
+    }
+}
+
+#[track_caller]
+fn unknown(raw: &str) -> (String, String) {
+    unknown_in(raw, &TestScope::new())
+}
+
+/// The message and the spanned text of an error.
+#[track_caller]
+fn error_in(raw: &str, scope: &TestScope) -> (String, String) {
+    match eval_in(raw, scope) {
+        Err(ExprError { message, span }) => {
+            let spanned = raw
+                .get(span.clone())
+                .unwrap_or_else(|| panic!("{raw}: span {span:?} is not in the string"));
+            (message, spanned.to_owned())
+        }
+        other => panic!("{raw}: expected an error, got {other:?}"),
+    }
+}
+
+#[track_caller]
+fn error(raw: &str) -> (String, String) {
+    error_in(raw, &TestScope::new())
+}
+
+/// The whole expression between the brackets.
+fn inner(raw: &str) -> String {
+    raw.get(1..raw.len() - 1).unwrap_or_default().to_owned()
+}
+
+// --- literals and the `[[` escape ---------------------------------------------------------------
+
+#[test]
+fn plain_strings_and_the_escape() {
+    assert_eq!(known("abc"), json!("abc"));
+    assert_eq!(known(""), json!(""));
+    assert_eq!(known("[[abc]"), json!("[abc]"));
+    assert_eq!(known("[[concat('a')]"), json!("[concat('a')]"));
+    assert_eq!(known("[[]"), json!("[]"));
+    // Not expressions for ARM (no closing `]`): kept as written, the `[[` too.
+    assert_eq!(known("[[abc"), json!("[[abc"));
+    assert_eq!(known("[abc"), json!("[abc"));
+    assert_eq!(known("abc]"), json!("abc]"));
+    assert_eq!(known("["), json!("["));
+    assert_eq!(known(" [concat('a')]"), json!(" [concat('a')]"));
+
+    assert!(is_expression("[concat('a')]"));
+    assert!(is_expression("[]"));
+    assert!(!is_expression("[[concat('a')]"));
+    assert!(!is_expression("[concat('a')"));
+    assert!(!is_expression("plain"));
+    assert!(!is_expression("["));
+}
+
+#[test]
+fn literals_inside_expressions() {
+    assert_eq!(known("['abc']"), json!("abc"));
+    assert_eq!(known("['it''s']"), json!("it's"));
+    assert_eq!(known("['']"), json!(""));
+    assert_eq!(known("['''']"), json!("'"));
+    assert_eq!(known("['[x]']"), json!("[x]"));
+    assert_eq!(known("[42]"), json!(42));
+    assert_eq!(known("[-7]"), json!(-7));
+    assert_eq!(known("[+3]"), json!(3));
+    assert_eq!(known("[2147483647]"), json!(2_147_483_647));
+    assert_eq!(known("[-2147483648]"), json!(-2_147_483_648_i64));
+    assert_eq!(known("[ 'a' ]"), json!("a"));
+    assert_eq!(known("[\n\tconcat( 'a' ,'b' )\n]"), json!("ab"));
+    assert_eq!(known("[true]"), json!(true));
+    assert_eq!(known("[false]"), json!(false));
+    assert_eq!(known("[true()]"), json!(true));
+    assert_eq!(known("[FALSE()]"), json!(false));
+    assert_eq!(known("[null()]"), Value::Null);
+    assert_eq!(known("[if(true, 'y', 'n')]"), json!("y"));
+}
+
+#[test]
+fn nested_calls() {
+    assert_eq!(
+        known("[toUpper(concat('a', toLower('B'), string(add(1, mul(2, 3)))))]"),
+        json!("AB7")
+    );
+    assert_eq!(
+        known("[concat(parameters('vaultName'), '-', variables('keyName'))]"),
+        json!("kv-cmk-prod-cmk")
+    );
+}
+
+// --- accessors ----------------------------------------------------------------------------------
+
+#[test]
+fn property_and_index_chains() {
+    assert_eq!(known("[resourceGroup().location]"), json!("westeurope"));
+    assert_eq!(known("[resourceGroup()['name']]"), json!(RG));
+    assert_eq!(known("[parameters('obj').inner.list[1]]"), json!("y"));
+    assert_eq!(known("[parameters('obj')['inner']['list'][0]]"), json!("x"));
+    // Parameter names and property names without regard to case.
+    assert_eq!(known("[parameters('OBJ').name]"), json!("n"));
+    assert_eq!(known("[split('a/b/c', '/')[2]]"), json!("c"));
+    assert_eq!(known("[split('a/b/c', '/')[add(0, 1)]]"), json!("b"));
+    assert_eq!(known("[createObject('a', 1).A]"), json!(1));
+    assert_eq!(known("[createObject('a', 1, 'A', 2).A]"), json!(2));
+    assert_eq!(known(r#"[json('{"k": [10, 20]}').k[1]]"#), json!(20));
+    assert_eq!(
+        known("[subscription().subscriptionId]"),
+        json!("00000000-0000-0000-0000-000000000001")
+    );
+}
+
+#[test]
+fn accessors_on_template_values_fail_like_arm() {
+    let (message, spanned) = error("[createObject('a', 1).b]");
+    assert!(message.contains("`.b`"), "{message}");
+    assert_eq!(spanned, "createObject('a', 1).b");
+
+    let (message, spanned) = error("[createArray(1, 2)[2]]");
+    assert!(message.contains("2 element"), "{message}");
+    assert_eq!(spanned, "createArray(1, 2)[2]");
+
+    let (_, spanned) = error("[createArray(1)['x']]");
+    assert_eq!(spanned, "createArray(1)['x']");
+    let (_, spanned) = error("[createObject('a', 1)[0]]");
+    assert_eq!(spanned, "createObject('a', 1)[0]");
+    let (message, spanned) = error("[concat('a', 'b').length]");
+    assert!(message.contains("a string"), "{message}");
+    assert_eq!(spanned, "concat('a', 'b').length");
+    let (_, spanned) = error("[createArray(1)[-1]]");
+    assert_eq!(spanned, "createArray(1)[-1]");
+}
+
+#[test]
+fn accessors_on_scope_values_are_unknown_when_missing() {
+    // The scope may know only part of a resource group or a parameter object.
+    let (reason, spanned) = unknown("[resourceGroup().tags.env]");
+    assert!(reason.contains("`.tags`"), "{reason}");
+    assert_eq!(spanned, "resourceGroup().tags.env");
+    let (_, spanned) = unknown("[toLower(parameters('obj').missing)]");
+    assert_eq!(spanned, "parameters('obj').missing");
+}
+
+// --- Unknown spans ------------------------------------------------------------------------------
+
+#[test]
+fn unknown_spans_point_at_the_cause() {
+    let raw = "[reference('mi').principalId]";
+    let (reason, spanned) = unknown(raw);
+    assert_eq!(reason, "`mi` is created by this deployment");
+    assert_eq!(spanned, "reference('mi').principalId");
+
+    let (_, spanned) = unknown("[concat('x-', reference('mi').principalId, '-y')]");
+    assert_eq!(spanned, "reference('mi').principalId");
+
+    let (reason, spanned) = unknown("[concat('a', foo(1))]");
+    assert_eq!(reason, "function `foo` is not supported by cmk-check");
+    assert_eq!(spanned, "foo(1)");
+
+    let (_, spanned) = unknown("[reference('mi').outputs.keys[0]]");
+    assert_eq!(spanned, "reference('mi').outputs.keys[0]");
+
+    // An Unknown index keeps its own span.
+    let (_, spanned) = unknown("[parameters('obj')[reference('mi').key]]");
+    assert_eq!(spanned, "reference('mi').key");
+
+    // A scope's Unknown is reported at the call that asked for it.
+    let (reason, spanned) = unknown("[toLower(parameters('pending'))]");
+    assert_eq!(reason, "the parameter `pending` has no value");
+    assert_eq!(spanned, "parameters('pending')");
+    let (_, spanned) = unknown("[variables('later')]");
+    assert_eq!(spanned, "variables('later')");
+
+    let raw = "[listKeys(resourceId('Microsoft.Storage/storageAccounts', 'sa'), '2023-01-01').keys[0].value]";
+    let (reason, spanned) = unknown(raw);
+    assert_eq!(reason, "function `listKeys` is not supported by cmk-check");
+    assert_eq!(spanned, inner(raw));
+
+    // User-defined functions (what Bicep emits for `func`).
+    let (reason, spanned) = unknown("[__bicep.keyUri('kv')]");
+    assert_eq!(
+        reason,
+        "function `__bicep.keyUri` is not supported by cmk-check"
+    );
+    assert_eq!(spanned, "__bicep.keyUri('kv')");
+}
+
+#[test]
+fn functions_that_depend_on_the_deployment() {
+    let (reason, spanned) = unknown("[tenant().tenantId]");
+    assert_eq!(reason, "the tenant is known only at deployment");
+    assert_eq!(spanned, "tenant().tenantId");
+    let (reason, _) = unknown("[environment().suffixes.keyvaultDns]");
+    assert!(reason.contains("known only at deployment"), "{reason}");
+    let (reason, _) = unknown("[deployment().name]");
+    assert!(reason.contains("known only at deployment"), "{reason}");
+    let (reason, spanned) = unknown("[concat('x', utcNow('u'))]");
+    assert_eq!(reason, "`utcNow()` changes every deployment");
+    assert_eq!(spanned, "utcNow('u')");
+    let (reason, _) = unknown("[newGuid()]");
+    assert_eq!(reason, "`newGuid()` changes every deployment");
+}
+
+#[test]
+fn errors_in_arguments_win_over_unknowns() {
+    let (message, spanned) = error("[foo(parameters('missing'))]");
+    assert_eq!(message, "the template has no parameter `missing`");
+    assert_eq!(spanned, "parameters('missing')");
+    let (_, spanned) = error("[concat(reference('mi').x, toLower(1))]");
+    assert_eq!(spanned, "toLower(1)");
+}
+
+// --- syntax errors ------------------------------------------------------------------------------
+
+#[test]
+fn syntax_errors_have_spans() {
+    let (message, spanned) = error("[concat('abc)]");
+    assert!(message.contains("unterminated"), "{message}");
+    assert_eq!(spanned, "'abc)");
+
+    let (message, spanned) = error("[concat('a', 'b']");
+    assert!(message.contains("`)`"), "{message}");
+    assert_eq!(spanned, "]");
+
+    let (message, spanned) = error("[concat('a') 'b']");
+    assert!(message.contains("after the end"), "{message}");
+    assert_eq!(spanned, "'b'");
+
+    let (_, spanned) = error("[concat('a'))]");
+    assert_eq!(spanned, ")");
+
+    let (message, spanned) = error("[]");
+    assert!(message.contains("empty"), "{message}");
+    assert_eq!(spanned, "[]");
+    let (_, spanned) = error("[  ]");
+    assert_eq!(spanned, "[  ]");
+
+    let (_, spanned) = error("[concat('a';)]");
+    assert_eq!(spanned, ";");
+    let (message, spanned) = error("[add(1.5, 1)]");
+    assert!(message.contains("fraction"), "{message}");
+    assert_eq!(spanned, "1.5");
+    let (message, spanned) = error("[add(2147483648, 1)]");
+    assert!(message.contains("32-bit"), "{message}");
+    assert_eq!(spanned, "2147483648");
+    let (_, spanned) = error("[add(-, 1)]");
+    assert_eq!(spanned, "-");
+    let (_, spanned) = error("[1abc]");
+    assert_eq!(spanned, "a");
+    let (message, spanned) = error("[concat]");
+    assert!(message.contains("`(`"), "{message}");
+    assert_eq!(spanned, "]");
+    let (_, spanned) = error("[foo bar]");
+    assert_eq!(spanned, "bar");
+    let (_, spanned) = error("[resourceGroup().]");
+    assert_eq!(spanned, "]");
+    let (_, spanned) = error("[split('a', '/')[0]");
+    assert_eq!(spanned, "]");
+    let (_, spanned) = error("[a.b.c()]");
+    assert_eq!(spanned, ".");
+    let (_, spanned) = error("['abc'.length]");
+    assert_eq!(spanned, ".");
+    let (_, spanned) = error("[concat(,)]");
+    assert_eq!(spanned, ",");
+    let (_, spanned) = error("[concat('é', €)]");
+    assert_eq!(spanned, "€");
+    // Letters outside ASCII are identifier characters for ARM too.
+    let (message, spanned) = error("[concat('é', ü)]");
+    assert!(message.contains("`ü`"), "{message}");
+    assert_eq!(spanned, ")");
+}
+
+#[test]
+fn deep_nesting_is_an_error_not_a_crash() {
+    let raw = format!("[{}'a'{}]", "concat(".repeat(500), ")".repeat(500));
+    let (message, _) = error(&raw);
+    assert!(message.contains("nested"), "{message}");
+    let raw = format!("[{}'a'{}]", "toLower(".repeat(90), ")".repeat(90));
+    assert_eq!(known(&raw), json!("a"));
+}
+
+// --- functions ----------------------------------------------------------------------------------
+
+#[test]
+fn parameters_and_variables() {
+    assert_eq!(known("[parameters('location')]"), json!("westeurope"));
+    assert_eq!(known("[parameters('nothing')]"), Value::Null);
+    assert_eq!(known("[variables('keyName')]"), json!("cmk"));
+    let (message, spanned) = error("[toLower(parameters('missing'))]");
+    assert_eq!(message, "the template has no parameter `missing`");
+    assert_eq!(spanned, "parameters('missing')");
+    let (message, _) = error("[variables('nope')]");
+    assert_eq!(message, "the template has no variable `nope`");
+    let (message, spanned) = error("[parameters(1)]");
+    assert!(message.contains("expects a string"), "{message}");
+    assert_eq!(spanned, "parameters(1)");
+    let (message, _) = error("[parameters()]");
+    assert!(message.contains("takes 1 argument"), "{message}");
+}
+
+#[test]
+fn concat_of_strings_and_arrays() {
+    assert_eq!(known("[concat('a', 'b', 1, true())]"), json!("ab1True"));
+    assert_eq!(known("[concat('only')]"), json!("only"));
+    assert_eq!(
+        known("[concat(createArray(1, 2), createArray(), createArray(3))]"),
+        json!([1, 2, 3])
+    );
+    let (message, spanned) = error("[concat('a', createObject())]");
+    assert!(message.contains("an object"), "{message}");
+    assert_eq!(spanned, "concat('a', createObject())");
+    let (_, spanned) = error("[concat(createArray(1), 'a')]");
+    assert_eq!(spanned, "concat(createArray(1), 'a')");
+    let (message, _) = error("[concat()]");
+    assert!(message.contains("at least 1 argument"), "{message}");
+    unknown("[concat('a', null())]");
+}
+
+#[test]
+fn format_like_dotnet() {
+    assert_eq!(known("[format('{0}-{1}', 'a', 2)]"), json!("a-2"));
+    assert_eq!(known("[format('{{{0}}}', 'x')]"), json!("{x}"));
+    assert_eq!(
+        known("[format('{0,5}|{0,-5}|', 'ab')]"),
+        json!("   ab|ab   |")
+    );
+    assert_eq!(known("[format('{0, 4}', 7)]"), json!("   7"));
+    assert_eq!(known("[format('{0:D3}', 7)]"), json!("007"));
+    assert_eq!(known("[format('{0:D3}', -7)]"), json!("-007"));
+    assert_eq!(known("[format('{0:x}{0:X4}', 255)]"), json!("ff00FF"));
+    assert_eq!(known("[format('{0}', true())]"), json!("True"));
+    assert_eq!(known("[format('[{0}]', null())]"), json!("[]"));
+    assert_eq!(known("[format('no items')]"), json!("no items"));
+    // Strings take no format specifier in .NET: it is ignored.
+    assert_eq!(known("[format('{0:N2}', 'abc')]"), json!("abc"));
+    assert_eq!(
+        known("[format('https://{0}.vault.azure.net/keys/{1}', parameters('vaultName'), 'cmk')]"),
+        json!("https://kv-cmk-prod.vault.azure.net/keys/cmk")
+    );
+
+    let (reason, spanned) = unknown("[format('{0:N2}', 5)]");
+    assert!(reason.contains("`N2`"), "{reason}");
+    assert_eq!(spanned, "format('{0:N2}', 5)");
+    unknown("[format('{0}', createArray(1))]");
+    unknown("[format('{0,999999}', 'a')]");
+
+    let (message, spanned) = error("[format('{1}', 'a')]");
+    assert!(message.contains("{1}"), "{message}");
+    assert_eq!(spanned, "format('{1}', 'a')");
+    error("[format('{x}', 'a')]");
+    error("[format('{ 0}', 'a')]");
+    error("[format('{0', 'a')]");
+    error("[format('a}b')]");
+    error("[format(1)]");
+}
+
+#[test]
+fn resource_ids() {
+    let sub = SUB;
+    assert_eq!(
+        known("[resourceId('Microsoft.KeyVault/vaults/keys', 'kv', 'k')]"),
+        json!(format!(
+            "/subscriptions/{sub}/resourceGroups/rg-citus-prod/providers/Microsoft.KeyVault/vaults/kv/keys/k"
+        ))
+    );
+    assert_eq!(
+        known("[resourceId('rg-other', 'Microsoft.KeyVault/vaults', parameters('vaultName'))]"),
+        json!(format!(
+            "/subscriptions/{sub}/resourceGroups/rg-other/providers/Microsoft.KeyVault/vaults/kv-cmk-prod"
+        ))
+    );
+    assert_eq!(
+        known(
+            "[resourceId('11111111-1111-1111-1111-111111111111', 'rg-other', \
+             'Microsoft.ManagedIdentity/userAssignedIdentities', 'id-cmk')]"
+        ),
+        json!(
+            "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-other/providers/\
+             Microsoft.ManagedIdentity/userAssignedIdentities/id-cmk"
+        )
+    );
+    assert_eq!(
+        known(
+            "[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', \
+             'e147488a-f6f5-4113-8e2d-b22465e65bf6')]"
+        ),
+        json!(format!(
+            "/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/\
+             e147488a-f6f5-4113-8e2d-b22465e65bf6"
+        ))
+    );
+    assert_eq!(
+        known("[subscriptionResourceId('22222222-2222-2222-2222-222222222222', 'Microsoft.Resources/resourceGroups', 'rg')]"),
+        json!("/subscriptions/22222222-2222-2222-2222-222222222222/providers/Microsoft.Resources/resourceGroups/rg")
+    );
+
+    let (message, spanned) = error("[resourceId('Microsoft.KeyVault/vaults/keys', 'kv')]");
+    assert!(message.contains("needs 2"), "{message}");
+    assert_eq!(
+        spanned,
+        "resourceId('Microsoft.KeyVault/vaults/keys', 'kv')"
+    );
+    let (message, _) = error("[resourceId('a', 'b', 'c', 'd')]");
+    assert!(message.contains("resource type"), "{message}");
+    error("[subscriptionResourceId('s', 'rg', 'Microsoft.Resources/x', 'n')]");
+    error("[resourceId('Microsoft.KeyVault/vaults')]");
+    error("[resourceId(createArray(), 'Microsoft.KeyVault/vaults', 'kv')]");
+    unknown("[resourceId('Microsoft.KeyVault/vaults/keys', 'kv/k')]");
+
+    let scope = TestScope::unknown_deployment();
+    let (reason, spanned) = unknown_in("[resourceId('Microsoft.KeyVault/vaults', 'kv')]", &scope);
+    assert_eq!(reason, "the target subscription is not known yet");
+    assert_eq!(spanned, "resourceId('Microsoft.KeyVault/vaults', 'kv')");
+    // Given explicitly, the subscription and the group need no scope.
+    assert_eq!(
+        eval_in(
+            "[resourceId('s', 'g', 'Microsoft.KeyVault/vaults', 'kv')]",
+            &scope
+        ),
+        Ok(Evaluated::Known(json!(
+            "/subscriptions/s/resourceGroups/g/providers/Microsoft.KeyVault/vaults/kv"
+        )))
+    );
+}
+
+#[test]
+fn subscription_and_resource_group() {
+    assert_eq!(known("[resourceGroup().name]"), json!(RG));
+    assert_eq!(known("[subscription().displayName]"), json!("Production"));
+    let (message, spanned) = error("[subscription('x')]");
+    assert!(message.contains("takes 0 arguments"), "{message}");
+    assert_eq!(spanned, "subscription('x')");
+}
+
+#[test]
+fn reference_delegates_to_the_scope() {
+    let id = "resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', 'id-known')";
+    assert_eq!(
+        known(&format!("[reference({id}).principalId]")),
+        json!("p-known")
+    );
+    assert_eq!(
+        known(&format!("[reference({id}, '2023-01-31').clientId]")),
+        json!("c-known")
+    );
+    assert_eq!(
+        known(&format!(
+            "[reference({id}, '2023-01-31', 'Full').properties.principalId]"
+        )),
+        json!("p-known")
+    );
+    assert_eq!(
+        known(&format!("[reference({id}, '2023-01-31', 'full').location]")),
+        json!("westeurope")
+    );
+    unknown(&format!("[reference({id}, '2023-01-31', 'Other')]"));
+    error("[reference(1)]");
+    error("[reference()]");
+}
+
+#[test]
+fn case_functions() {
+    assert_eq!(known("[toLower('AbC-1')]"), json!("abc-1"));
+    assert_eq!(known("[toUpper('AbC-1')]"), json!("ABC-1"));
+    assert_eq!(known("[toLower('日本')]"), json!("日本"));
+    let (reason, spanned) = unknown("[toUpper('straße')]");
+    assert!(reason.contains("ASCII"), "{reason}");
+    assert_eq!(spanned, "toUpper('straße')");
+    let (message, spanned) = error("[toLower(1)]");
+    assert_eq!(message, "`toLower()` expects a string, got an integer");
+    assert_eq!(spanned, "toLower(1)");
+    error("[toUpper('a', 'b')]");
+}
+
+#[test]
+fn if_takes_only_its_branch() {
+    assert_eq!(
+        known("[if(equals(1, 1), 'yes', reference('mi').principalId)]"),
+        json!("yes")
+    );
+    assert_eq!(known("[if(false(), reference('mi').x, 'no')]"), json!("no"));
+    // The branch not taken is not evaluated: its errors do not count.
+    assert_eq!(
+        known("[if(true(), 'a', parameters('missing'))]"),
+        json!("a")
+    );
+    let (_, spanned) = unknown("[if(reference('mi').enabled, 'a', 'b')]");
+    assert_eq!(spanned, "reference('mi').enabled");
+    let (_, spanned) = unknown("[if(true(), reference('mi').id, 'b')]");
+    assert_eq!(spanned, "reference('mi').id");
+    let (message, spanned) = error("[if('x', 1, 2)]");
+    assert!(message.contains("boolean"), "{message}");
+    assert_eq!(spanned, "if('x', 1, 2)");
+    error("[if(true(), 1)]");
+}
+
+#[test]
+fn equality_and_logic() {
+    assert_eq!(known("[equals('a', 'A')]"), json!(false));
+    assert_eq!(known("[equals('a', 'a')]"), json!(true));
+    assert_eq!(known("[equals(1, '1')]"), json!(false));
+    assert_eq!(
+        known(
+            r#"[equals(createObject('b', 2, 'a', createArray(1, 2)), json('{"a": [1, 2], "b": 2}'))]"#
+        ),
+        json!(true)
+    );
+    assert_eq!(
+        known("[equals(createArray(1, 2), createArray(2, 1))]"),
+        json!(false)
+    );
+    unknown("[equals(1, json('1.0'))]");
+    error("[equals(1)]");
+
+    assert_eq!(known("[not(false())]"), json!(true));
+    error("[not(1)]");
+
+    assert_eq!(known("[and(true(), false())]"), json!(false));
+    assert_eq!(known("[and(true, true, true)]"), json!(true));
+    assert_eq!(known("[or(false(), true())]"), json!(true));
+    assert_eq!(known("[or(false(), false())]"), json!(false));
+    // A known deciding argument decides, whatever the unknown ones are.
+    assert_eq!(known("[and(false(), reference('mi').x)]"), json!(false));
+    assert_eq!(known("[and(reference('mi').x, false())]"), json!(false));
+    assert_eq!(known("[or(true(), reference('mi').x)]"), json!(true));
+    let (_, spanned) = unknown("[and(reference('mi').x, true())]");
+    assert_eq!(spanned, "reference('mi').x");
+    let (_, spanned) = unknown("[or(false(), reference('mi').x)]");
+    assert_eq!(spanned, "reference('mi').x");
+    let (message, _) = error("[and(true(), 1)]");
+    assert!(message.contains("boolean"), "{message}");
+    error("[and(true())]");
+    // Whether ARM would still evaluate a failing argument after a deciding one is not confirmed.
+    unknown("[and(false(), parameters('missing'))]");
+    unknown("[or(true(), 'x')]");
+    // Before any deciding argument an error is an error.
+    error("[or(false(), parameters('missing'))]");
+}
+
+#[test]
+fn conversions() {
+    assert_eq!(known("[string(5)]"), json!("5"));
+    assert_eq!(known("[string(true())]"), json!("True"));
+    assert_eq!(known("[string('x')]"), json!("x"));
+    assert_eq!(
+        known("[string(createArray(1, 'a\"b', null(), createArray()))]"),
+        json!(r#"[1,"a\"b",null,[]]"#)
+    );
+    assert_eq!(known("[string(createObject('a', 1))]"), json!(r#"{"a":1}"#));
+    // serde_json sorts keys unless `preserve_order` is on; ARM keeps the template's order.
+    match eval_in("[string(createObject('b', 1, 'a', 2))]", &TestScope::new()) {
+        Ok(Evaluated::Unknown { .. }) => {}
+        Ok(Evaluated::Known(value)) => assert_eq!(value, json!(r#"{"b":1,"a":2}"#)),
+        Err(error) => panic!("{error:?}"),
+    }
+    unknown("[string(null())]");
+
+    assert_eq!(known("[int('42')]"), json!(42));
+    assert_eq!(known("[int(' -5 ')]"), json!(-5));
+    assert_eq!(known("[int('+12')]"), json!(12));
+    assert_eq!(known("[int(7)]"), json!(7));
+    assert_eq!(known("[int('9223372036854775807')]"), json!(i64::MAX));
+    let (message, _) = error("[int('4.2')]");
+    assert!(message.contains("`4.2`"), "{message}");
+    error("[int('9223372036854775808')]");
+    error("[int('')]");
+    error("[int(true())]");
+
+    assert_eq!(known("[bool('TRUE')]"), json!(true));
+    assert_eq!(known("[bool(' false ')]"), json!(false));
+    assert_eq!(known("[bool(0)]"), json!(false));
+    assert_eq!(known("[bool(2)]"), json!(true));
+    assert_eq!(known("[bool(false())]"), json!(false));
+    error("[bool('yes')]");
+    error("[bool(createArray())]");
+
+    assert_eq!(known("[array('a')]"), json!(["a"]));
+    assert_eq!(known("[array(createArray(1))]"), json!([1]));
+    assert_eq!(known("[array(createObject('a', 1))]"), json!([{"a": 1}]));
+
+    assert_eq!(
+        known(r#"[json('{"a": [1, true, null], "b": "x"}')]"#),
+        json!({"a": [1, true, null], "b": "x"})
+    );
+    assert_eq!(known("[json('null')]"), Value::Null);
+    assert_eq!(known("[json('3')]"), json!(3));
+    unknown("[json('{a: 1}')]");
+    error("[json(1)]");
+}
+
+#[test]
+fn hashes() {
+    assert_eq!(known("[uniqueString('aaa')]"), json!("zavj67f3en4hc"));
+    assert_eq!(
+        known("[uniqueString('xxx', 'yyy', 'zzz')]"),
+        json!("lghi7k5js7itq")
+    );
+    assert_eq!(
+        known("[uniqueString(resourceGroup().id)]"),
+        json!(super::unique_string(&[&format!(
+            "/subscriptions/{SUB}/resourceGroups/{RG}"
+        )]))
+    );
+    error("[uniqueString()]");
+    error("[uniqueString(1)]");
+    let too_long = format!("[uniqueString('{}')]", "a".repeat(131_073));
+    error(&too_long);
+
+    assert_eq!(
+        known("[guid('test')]"),
+        json!("d6a5baf1-8b9b-542a-8525-2982f1f98a0c")
+    );
+    assert_eq!(
+        known("[guid('test', 'test2', 'test3')]"),
+        json!("43ca56fb-e844-5667-aabf-b316c27c09cc")
+    );
+    error("[guid()]");
+    error("[guid(createObject())]");
+}
+
+#[test]
+fn first_and_last() {
+    assert_eq!(known("[last(split('a/b/c', '/'))]"), json!("c"));
+    assert_eq!(known("[first(createArray(1, 2))]"), json!(1));
+    assert_eq!(known("[last('abc')]"), json!("c"));
+    assert_eq!(known("[first('abc')]"), json!("a"));
+    assert_eq!(known("[first('é!')]"), json!("é"));
+    unknown("[first(createArray())]");
+    unknown("[last('')]");
+    unknown("[last('a😀')]");
+    let (message, spanned) = error("[last(1)]");
+    assert!(message.contains("an array or a string"), "{message}");
+    assert_eq!(spanned, "last(1)");
+}
+
+#[test]
+fn split_like_dotnet() {
+    assert_eq!(
+        known("[split('a,b;c', createArray(',', ';'))]"),
+        json!(["a", "b", "c"])
+    );
+    assert_eq!(known("[split('a--b', '-')]"), json!(["a", "", "b"]));
+    assert_eq!(known("[split('-a-', '-')]"), json!(["", "a", ""]));
+    assert_eq!(known("[split('abc', '')]"), json!(["abc"]));
+    assert_eq!(known("[split('', '/')]"), json!([""]));
+    // At each position the first delimiter in the array's order wins.
+    assert_eq!(
+        known("[split('ab', createArray('a', 'ab'))]"),
+        json!(["", "b"])
+    );
+    assert_eq!(
+        known("[split('xaby', createArray('ab', 'a'))]"),
+        json!(["x", "y"])
+    );
+    assert_eq!(known("[split('é/ü', '/')]"), json!(["é", "ü"]));
+    unknown("[split('a b', createArray())]");
+    error("[split('a', 1)]");
+    error("[split(1, '/')]");
+    error("[split('a', createArray(1))]");
+}
+
+#[test]
+fn replace_where_case_does_not_matter() {
+    assert_eq!(known("[replace('a-b-c', '-', '')]"), json!("abc"));
+    assert_eq!(known("[replace('abcabc', 'b', 'B')]"), json!("aBcaBc"));
+    assert_eq!(
+        known("[replace('kv-prod', 'prod', 'test')]"),
+        json!("kv-test")
+    );
+    // Whether ARM's `replace` ignores case is not confirmed; here it would matter.
+    let (_, spanned) = unknown("[replace('kv-Prod', 'prod', 'test')]");
+    assert_eq!(spanned, "replace('kv-Prod', 'prod', 'test')");
+    unknown("[replace('é-é', '-', '')]");
+    error("[replace('a', '', 'x')]");
+    error("[replace('a', 'b')]");
+}
+
+#[test]
+fn empty_length_contains() {
+    assert_eq!(known("[empty('')]"), json!(true));
+    assert_eq!(known("[empty(createArray())]"), json!(true));
+    assert_eq!(known("[empty(createObject())]"), json!(true));
+    assert_eq!(known("[empty(null())]"), json!(true));
+    assert_eq!(known("[empty('a')]"), json!(false));
+    assert_eq!(known("[empty(createArray(1))]"), json!(false));
+    error("[empty(1)]");
+
+    assert_eq!(known("[length('abc')]"), json!(3));
+    // .NET counts UTF-16 code units.
+    assert_eq!(known("[length('é😀')]"), json!(3));
+    assert_eq!(known("[length(createArray(1, 2))]"), json!(2));
+    assert_eq!(known("[length(createObject('a', 1))]"), json!(1));
+    error("[length(1)]");
+
+    assert_eq!(known("[contains('OneTwo', 'Two')]"), json!(true));
+    assert_eq!(known("[contains('OneTwo', 'two')]"), json!(false));
+    assert_eq!(
+        known("[contains(createObject('Key', 1), 'key')]"),
+        json!(true)
+    );
+    assert_eq!(
+        known("[contains(createObject('Key', 1), 'other')]"),
+        json!(false)
+    );
+    assert_eq!(known("[contains(createArray('a', 'b'), 'b')]"), json!(true));
+    assert_eq!(known("[contains(createArray(1), '1')]"), json!(false));
+    assert_eq!(
+        known("[contains(createArray(createObject('a', 1)), createObject('a', 1))]"),
+        json!(true)
+    );
+    unknown("[contains('a1', 1)]");
+    error("[contains(1, 1)]");
+    error("[contains('a', createArray())]");
+}
+
+#[test]
+fn coalesce_takes_the_first_non_null() {
+    assert_eq!(known("[coalesce(null(), null(), 'c', 'd')]"), json!("c"));
+    assert_eq!(
+        known("[coalesce(parameters('nothing'), parameters('location'))]"),
+        json!("westeurope")
+    );
+    assert_eq!(known("[coalesce(null())]"), Value::Null);
+    assert_eq!(known("[coalesce('a', reference('mi').x)]"), json!("a"));
+    let (_, spanned) = unknown("[coalesce(null(), reference('mi').x, 'c')]");
+    assert_eq!(spanned, "reference('mi').x");
+    // Whether ARM evaluates arguments after the chosen one is not confirmed.
+    unknown("[coalesce('a', parameters('missing'))]");
+    error("[coalesce(parameters('missing'), 'a')]");
+    error("[coalesce()]");
+}
+
+#[test]
+fn union_of_objects_and_arrays() {
+    assert_eq!(
+        known(
+            "[union(createObject('a', 1, 'b', createObject('x', 1, 'l', createArray(1))), \
+             createObject('b', createObject('y', 2, 'l', createArray(2)), 'c', 3))]"
+        ),
+        json!({"a": 1, "b": {"x": 1, "y": 2, "l": [2]}, "c": 3})
+    );
+    assert_eq!(
+        known("[union(createObject('a', 1), createObject('a', 2), createObject('a', 3))]"),
+        json!({"a": 3})
+    );
+    assert_eq!(
+        known("[union(createObject('a', createObject('x', 1)), createObject('a', 'flat'))]"),
+        json!({"a": "flat"})
+    );
+    assert_eq!(
+        known("[union(createArray(1, 2, 2), createArray(2, 3), createArray(createArray(1)))]"),
+        json!([1, 2, 3, [1]])
+    );
+    unknown("[union(createObject('a', 1), createObject('A', 2))]");
+    let (message, spanned) = error("[union(createObject(), createArray())]");
+    assert!(message.contains("only objects or only arrays"), "{message}");
+    assert_eq!(spanned, "union(createObject(), createArray())");
+    error("[union(createArray())]");
+}
+
+#[test]
+fn try_get_is_a_safe_accessor() {
+    assert_eq!(known("[tryGet(createObject('a', 1), 'a')]"), json!(1));
+    assert_eq!(known("[tryGet(createObject('a', 1), 'A')]"), json!(1));
+    assert_eq!(known("[tryGet(createObject('a', 1), 'b')]"), Value::Null);
+    assert_eq!(
+        known("[tryGet(createObject('a', createArray(1, 2)), 'a', 1)]"),
+        json!(2)
+    );
+    assert_eq!(
+        known("[tryGet(createObject('a', createArray(1, 2)), 'a', 5)]"),
+        Value::Null
+    );
+    assert_eq!(
+        known("[tryGet(createObject('a', createArray(1, 2)), 'a', -1)]"),
+        Value::Null
+    );
+    assert_eq!(
+        known("[tryGet(createObject('a', 1), 'a', 'b')]"),
+        Value::Null
+    );
+    assert_eq!(known("[tryGet(null(), 'a', 'b')]"), Value::Null);
+    assert_eq!(
+        known("[tryGet(parameters('obj'), 'inner', 'list', 1)]"),
+        json!("y")
+    );
+    assert_eq!(
+        known("[coalesce(tryGet(createObject(), 'x'), 'fallback')]"),
+        json!("fallback")
+    );
+    // The scope may know only part of an object: a missing property is not known to be null.
+    let (_, spanned) = unknown("[tryGet(parameters('obj'), 'missing')]");
+    assert_eq!(spanned, "tryGet(parameters('obj'), 'missing')");
+    error("[tryGet(createObject('a', 1), createArray())]");
+    error("[tryGet(createObject('a', 1))]");
+}
+
+#[test]
+fn arity_errors_win_over_unknown_arguments() {
+    let (message, spanned) = error("[toLower(reference('mi').x, 'b')]");
+    assert_eq!(message, "`toLower()` takes 1 argument, got 2");
+    assert_eq!(spanned, "toLower(reference('mi').x, 'b')");
+    let (message, _) = error("[substring(reference('mi').x)]");
+    assert_eq!(message, "`substring()` takes 2 to 3 arguments, got 1");
+    let (message, _) = error("[union(reference('mi').x)]");
+    assert_eq!(message, "`union()` takes at least 2 arguments, got 1");
+    // An unsupported function stays Unknown whatever its arguments.
+    let (reason, spanned) = unknown("[foo(reference('mi').x)]");
+    assert_eq!(reason, "function `foo` is not supported by cmk-check");
+    assert_eq!(spanned, "foo(reference('mi').x)");
+}
+
+#[test]
+fn create_object_and_array() {
+    assert_eq!(
+        known("[createObject('a', 1, 'b', createArray(), 'c', null())]"),
+        json!({"a": 1, "b": [], "c": null})
+    );
+    assert_eq!(known("[createObject()]"), json!({}));
+    assert_eq!(known("[createArray()]"), json!([]));
+    assert_eq!(known("[createArray('a', 1, true)]"), json!(["a", 1, true]));
+    error("[createObject('a')]");
+    error("[createObject(1, 2)]");
+    let (message, _) = error("[createObject('a', 1, 'a', 2)]");
+    assert!(message.contains("twice"), "{message}");
+}
+
+#[test]
+fn copy_index_in_loops() {
+    assert_eq!(known("[copyIndex()]"), json!(2));
+    assert_eq!(known("[copyIndex(1)]"), json!(3));
+    assert_eq!(known("[copyIndex('vaults')]"), json!(5));
+    assert_eq!(known("[copyIndex('vaults', 10)]"), json!(15));
+    assert_eq!(known("[copyIndex('keys', -2)]"), json!(0));
+    assert_eq!(
+        known("[concat('key-', string(copyIndex(1)))]"),
+        json!("key-3")
+    );
+    let (message, spanned) = error("[copyIndex('nope')]");
+    assert!(message.contains("`nope`"), "{message}");
+    assert_eq!(spanned, "copyIndex('nope')");
+    error("[copyIndex('keys', 'x')]");
+    error("[copyIndex(true())]");
+
+    let outside = TestScope::outside_loops();
+    let (message, spanned) = error_in("[concat('k', string(copyIndex()))]", &outside);
+    assert!(message.contains("outside of a copy loop"), "{message}");
+    assert_eq!(spanned, "copyIndex()");
+}
+
+#[test]
+fn substring_and_affixes() {
+    assert_eq!(known("[substring('abcdef', 2)]"), json!("cdef"));
+    assert_eq!(known("[substring('abcdef', 1, 3)]"), json!("bcd"));
+    assert_eq!(known("[substring('abc', 3)]"), json!(""));
+    assert_eq!(known("[substring('a😀b', 1, 2)]"), json!("😀"));
+    unknown("[substring('a😀b', 2)]");
+    error("[substring('abc', 4)]");
+    error("[substring('abc', -1)]");
+    error("[substring('abc', 1, 5)]");
+    error("[substring('abc', 1, -1)]");
+    error("[substring('abc')]");
+
+    assert_eq!(
+        known("[startsWith('Microsoft.KeyVault', 'microsoft')]"),
+        json!(true)
+    );
+    assert_eq!(known("[endsWith('abc', 'BC')]"), json!(true));
+    assert_eq!(known("[endsWith('abc', 'x')]"), json!(false));
+    assert_eq!(known("[startsWith('ab', 'abc')]"), json!(false));
+    assert_eq!(known("[startsWith('é', '')]"), json!(true));
+    unknown("[startsWith('Édith', 'é')]");
+    error("[endsWith('a', 1)]");
+
+    assert_eq!(known("[trim('  a b \t')]"), json!("a b"));
+    error("[trim(1)]");
+}
+
+#[test]
+fn arithmetic_and_comparisons() {
+    assert_eq!(known("[add(1, 2)]"), json!(3));
+    assert_eq!(known("[sub(1, 2)]"), json!(-1));
+    assert_eq!(known("[mul(3, 4)]"), json!(12));
+    assert_eq!(known("[div(7, 2)]"), json!(3));
+    assert_eq!(known("[div(-7, 2)]"), json!(-3));
+    assert_eq!(known("[mod(-7, 2)]"), json!(-1));
+    assert_eq!(known("[add(2147483647, 1)]"), json!(2_147_483_648_i64));
+    error("[div(1, 0)]");
+    error("[mod(1, 0)]");
+    let (message, _) = error("[mul(mul(2147483647, 2147483647), 4)]");
+    assert!(message.contains("overflows"), "{message}");
+    error("[add('1', 2)]");
+
+    assert_eq!(known("[less(1, 2)]"), json!(true));
+    assert_eq!(known("[greaterOrEquals(2, 2)]"), json!(true));
+    assert_eq!(known("[lessOrEquals(3, 2)]"), json!(false));
+    assert_eq!(known("[greater('b', 'a')]"), json!(true));
+    assert_eq!(known("[less('abc', 'abd')]"), json!(true));
+    // Ordinal and culture-aware orders disagree here.
+    unknown("[less('a', 'B')]");
+    unknown("[less('a-b', 'ab')]");
+    error("[less(1, 'a')]");
+}
+
+// --- evaluate_value -----------------------------------------------------------------------------
+
+#[test]
+fn values_evaluate_recursively() {
+    let scope = TestScope::new();
+    let value = json!({
+        "name": "[parameters('vaultName')]",
+        "properties": {
+            "keyUri": "[concat('https://', parameters('vaultName'), '.vault.azure.net/keys/', variables('keyName'))]",
+            "list": ["[[x]", 1, true, null, "plain"],
+        },
+    });
+    assert_eq!(
+        evaluate_value(&value, &scope),
+        Ok((
+            Evaluated::Known(json!({
+                "name": "kv-cmk-prod",
+                "properties": {
+                    "keyUri": "https://kv-cmk-prod.vault.azure.net/keys/cmk",
+                    "list": ["[x]", 1, true, null, "plain"],
+                },
+            })),
+            None
+        ))
+    );
+}
+
+#[test]
+fn values_report_the_first_unknown_with_its_pointer() {
+    let scope = TestScope::new();
+    let principal = "[reference('mi').principalId]";
+    let value = json!({
+        "a": "x",
+        "b": ["ok", principal],
+        "c": "[reference('mi').clientId]",
+    });
+    let (evaluated, pointer) = evaluate_value(&value, &scope).unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(pointer.as_deref(), Some("/b/1"));
+    let Evaluated::Unknown { reason, span } = evaluated else {
+        panic!("expected an Unknown, got {evaluated:?}");
+    };
+    assert_eq!(reason, "`mi` is created by this deployment");
+    assert_eq!(principal.get(span), Some("reference('mi').principalId"));
+}
+
+#[test]
+fn values_report_errors_over_unknowns() {
+    let scope = TestScope::new();
+    let value = json!({"a": "[reference('mi').x]", "b": {"c/d~e": "[toLower(1)]"}});
+    let Err((error, pointer)) = evaluate_value(&value, &scope) else {
+        panic!("expected an error");
+    };
+    assert_eq!(pointer, "/b/c~1d~0e");
+    assert_eq!(error.span, 1..11);
+
+    let key = "[concat('k')]";
+    let value = json!({ key: 1 });
+    let (evaluated, pointer) = evaluate_value(&value, &scope).unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(pointer.as_deref(), Some("/[concat('k')]"));
+    assert!(matches!(evaluated, Evaluated::Unknown { span, .. } if span == (0..key.len())));
+
+    assert_eq!(
+        evaluate_value(&json!(["a", 2]), &scope),
+        Ok((Evaluated::Known(json!(["a", 2])), None))
+    );
+    assert_eq!(
+        evaluate_value(&json!("[toUpper('a')]"), &scope),
+        Ok((Evaluated::Known(json!("A")), None))
+    );
+}
+
+// --- hashes -------------------------------------------------------------------------------------
+
+#[test]
+fn unique_string_matches_arm() {
+    // Outputs of real deployments, quoted in KingslandConsulting/Kingsland.ArmLinter
+    // (src/Kingsland.ArmLinter/Functions/ArmFunctions_UniqueString.cs).
+    assert_eq!(super::unique_string(&["aaa"]), "zavj67f3en4hc");
+    assert_eq!(super::unique_string(&["bbb"]), "w5eragfxe33cy");
+    assert_eq!(super::unique_string(&["zzz"]), "cryksdzzzawae");
+    assert_eq!(
+        super::unique_string(&["xxx", "yyy", "zzz"]),
+        "lghi7k5js7itq"
+    );
+    // `uniqueString('test')` as computed by Azure.Deployments.Expression itself (a tool built on
+    // it, quoted in its README); the same value is in the arm2tf Terraform provider's tests.
+    assert_eq!(super::unique_string(&["test"]), "rbgf3xv4ufgzg");
+    // Azure/terraform-provider-azapi, unique_string_function_test.go: a 7-byte tail.
+    assert_eq!(
+        super::unique_string(&[
+            "/subscriptions/00000000-0000-0000-0000-000000000000",
+            "resource-id"
+        ]),
+        "cwvxuqg24sifi"
+    );
+    // arm2tf provider tests: two full 8-byte blocks.
+    assert_eq!(
+        super::unique_string(&["test", "test2", "test3"]),
+        "bqgd334z2uj64"
+    );
+    // A pure-bash reimplementation that states it was verified against Bicep.
+    assert_eq!(super::unique_string(&["hello", "world"]), "a7wkljktk6wne");
+    assert_eq!(super::unique_string(&["abc"]), "cgtzqvhu4i23s");
+    assert_eq!(
+        super::unique_string(&[
+            "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/my-rg"
+        ]),
+        "bmg7c6xu4tw46"
+    );
+    assert_eq!(
+        super::unique_string(&["foo", "bar", "baz"]),
+        "xzi4ioaxtmth4"
+    );
+}
+
+#[test]
+fn unique_string_tails() {
+    // Regression values for every tail length (5 and 6 have no independent vector).
+    assert_eq!(hash::unique_string(""), "aaaaaaaaaaaaa");
+    assert_eq!(hash::unique_string("abcde"), "5a3qs7ylzrs64");
+    assert_eq!(hash::unique_string("abcdef"), "rmkkamh3kazwq");
+    assert_eq!(hash::unique_string("abcdefg"), "logmp4qgzfm46");
+    assert_eq!(hash::unique_string("abcdefghijklm"), "drrqz7xt5wi54");
+}
+
+#[test]
+fn guid_matches_arm() {
+    // arm2tf provider tests (`guid('test')`); a UUID v5 in ARM's namespace.
+    assert_eq!(
+        super::guid(&["test"]),
+        "d6a5baf1-8b9b-542a-8525-2982f1f98a0c"
+    );
+    // ARM joins the arguments with `-` (the Azure Policy linter's port of ARM's functions);
+    // computed with Python's `uuid.uuid5(UUID('11fb06fb-...'), 'test-test2-test3')`.
+    assert_eq!(
+        super::guid(&["test", "test2", "test3"]),
+        "43ca56fb-e844-5667-aabf-b316c27c09cc"
+    );
+}
+
+#[test]
+fn uuid_v5_and_sha1_vectors() {
+    const DNS: [u8; 16] = [
+        0x6b, 0xa7, 0xb8, 0x10, 0x9d, 0xad, 0x11, 0xd1, 0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30,
+        0xc8,
+    ];
+    // RFC 9562, appendix A.4.
+    assert_eq!(
+        hash::uuid_v5(&DNS, b"www.example.com"),
+        "2ed6657d-e927-568b-95e1-2665a8aea6a2"
+    );
+    // Python's documentation of `uuid.uuid5`.
+    assert_eq!(
+        hash::uuid_v5(&DNS, b"python.org"),
+        "886313e1-3b8a-5372-9b90-0c9aee199e5d"
+    );
+
+    let hex = |digest: [u8; 20]| {
+        digest
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    // FIPS 180 examples.
+    assert_eq!(
+        hex(hash::sha1(b"")),
+        "da39a3ee5e6b4b0d3255bfef95601890afd80709"
+    );
+    assert_eq!(
+        hex(hash::sha1(b"abc")),
+        "a9993e364706816aba3e25717850c26c9cd0d89d"
+    );
+    assert_eq!(
+        hex(hash::sha1(
+            b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"
+        )),
+        "84983e441c3bd26ebaae4aa1f95129e5e54670f1"
+    );
+    assert_eq!(
+        hex(hash::sha1(&vec![b'a'; 1_000_000])),
+        "34aa973cd4c4daa4f61eeb2bdbad27316534016f"
+    );
+}
+
+// --- robustness ---------------------------------------------------------------------------------
+
+/// xorshift64: deterministic, no dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+#[track_caller]
+fn check_never_panics(raw: &str, scope: &TestScope) {
+    let span = match evaluate_string(raw, scope) {
+        Ok(Evaluated::Known(_)) => return,
+        Ok(Evaluated::Unknown { span, .. }) | Err(ExprError { span, .. }) => span,
+    };
+    assert!(
+        raw.get(span.clone()).is_some(),
+        "{raw:?}: span {span:?} is not a range of the string"
+    );
+}
+
+#[test]
+fn random_printable_expressions_never_panic() {
+    let scope = TestScope::new();
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let extra = ['é', 'ü', '😀', '\t', '\n', '日'];
+    for _ in 0..20_000 {
+        let length = rng.below(24);
+        let body: String = (0..length)
+            .map(|_| {
+                if rng.below(10) == 0 {
+                    extra[rng.below(extra.len())]
+                } else {
+                    char::from(b' ' + rng.below(95) as u8)
+                }
+            })
+            .collect();
+        check_never_panics(&format!("[{body}]"), &scope);
+    }
+}
+
+#[test]
+fn random_token_soup_never_panics() {
+    const PIECES: &[&str] = &[
+        "concat(",
+        "format(",
+        "'{0}'",
+        "'{0:D3}'",
+        "'{0,-5}'",
+        "'{{'",
+        "'a''b'",
+        ",",
+        ")",
+        "(",
+        "[",
+        "]",
+        ".",
+        "x",
+        "1",
+        "-1",
+        "+",
+        "2147483648",
+        "1.5",
+        "'",
+        " ",
+        "parameters('obj')",
+        "parameters('pending')",
+        "variables('later')",
+        "reference('mi')",
+        "split('a/b', '/')",
+        "[0]",
+        "[-1]",
+        "['inner']",
+        ".inner",
+        "createObject('a', 1)",
+        "createArray(1, 2)",
+        "if(",
+        "and(",
+        "or(",
+        "not(",
+        "coalesce(",
+        "true",
+        "false()",
+        "null()",
+        "substring('a😀b', ",
+        "union(",
+        "json('{}')",
+        "json('[1.5]')",
+        "copyIndex(",
+        "resourceId(",
+        "'Microsoft.X/y'",
+        "subscriptionResourceId(",
+        "uniqueString(",
+        "guid(",
+        "toLower(",
+        "toUpper(",
+        "length(",
+        "first(",
+        "last(",
+        "equals(",
+        "less(",
+        "add(",
+        "div(",
+        "mod(",
+        "int(",
+        "bool(",
+        "string(",
+        "replace(",
+        "'é'",
+        "'😀'",
+        "{",
+        "}",
+        "99999999",
+        "format('{0,99999999}', 'a')",
+        "resourceGroup()",
+        "subscription()",
+        "tenant()",
+        "foo(",
+        "ns.fn(",
+    ];
+    let scope = TestScope::new();
+    let outside = TestScope::outside_loops();
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    for round in 0..20_000 {
+        let count = 1 + rng.below(14);
+        let body: String = (0..count)
+            .map(|_| PIECES[rng.below(PIECES.len())])
+            .collect();
+        let raw = format!("[{body}]");
+        check_never_panics(&raw, if round % 2 == 0 { &scope } else { &outside });
+        // A well-formed variant: close every open parenthesis.
+        let open = body
+            .matches('(')
+            .count()
+            .saturating_sub(body.matches(')').count());
+        check_never_panics(&format!("[{body}{}]", ")".repeat(open)), &scope);
+    }
+}

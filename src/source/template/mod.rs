@@ -1,0 +1,324 @@
+//! The template source: an ARM deployment template (or what `bicep build` makes of a Bicep
+//! file), its parameters, and one check target per cluster it declares.
+
+mod build;
+mod deployment;
+pub mod expr;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+use miette::{Diagnostic, SourceSpan};
+use serde_json::{Map, Value};
+use thiserror::Error;
+
+pub use self::build::{Planned, Referenced};
+pub use self::deployment::Placement;
+use crate::source::document::SourceDoc;
+use crate::source::error::offset_of;
+use crate::source::live;
+use crate::source::live::target::{ResourceId, Target};
+use crate::state::{Gap, Place, Section};
+
+#[derive(Debug, Error, Diagnostic)]
+pub enum TemplateError {
+    #[error("could not read `{path}`")]
+    #[diagnostic(code(cmk_check::io))]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("`{name}` is not valid JSON: {message}")]
+    #[diagnostic(code(cmk_check::json_syntax))]
+    Syntax {
+        name: String,
+        message: String,
+        #[source_code]
+        src: Arc<SourceDoc>,
+        #[label("{message}")]
+        span: SourceSpan,
+    },
+    #[error("`{name}` is not an ARM deployment template: {reason}")]
+    #[diagnostic(
+        code(cmk_check::not_a_template),
+        help("a template has `\"$schema\": \"https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#\"`; for Bicep, run `az bicep build --file main.bicep` or `bicep build main.bicep` first")
+    )]
+    NotATemplate {
+        name: String,
+        reason: String,
+        #[source_code]
+        src: Arc<SourceDoc>,
+        #[label("{reason}")]
+        span: SourceSpan,
+    },
+    #[error("`{name}` declares no Azure Cosmos DB for PostgreSQL cluster")]
+    #[diagnostic(
+        code(cmk_check::no_cluster),
+        help("cmk-check checks the templates that create `Microsoft.DBforPostgreSQL/serverGroupsv2` resources; to check existing resources, use `--cluster` or `--identity`/`--key`")
+    )]
+    NoCluster { name: String },
+    #[error("{message}")]
+    #[diagnostic(code(cmk_check::template_expression))]
+    Expression {
+        message: String,
+        #[source_code]
+        src: Arc<SourceDoc>,
+        #[label("{message}")]
+        span: SourceSpan,
+    },
+    #[error("`{path}` needs the Bicep CLI, which is not on PATH")]
+    #[diagnostic(
+        code(cmk_check::bicep_missing),
+        help("install it (`az bicep install`, then use `az bicep build --file {path} --stdout > main.json`), or give cmk-check the compiled JSON template")
+    )]
+    BicepMissing { path: String },
+    #[error("`bicep` could not compile `{path}`:\n{stderr}")]
+    #[diagnostic(code(cmk_check::bicep_failed))]
+    BicepFailed { path: String, stderr: String },
+    #[error("`{name}` is not a parameters file: {reason}")]
+    #[diagnostic(code(cmk_check::not_parameters))]
+    NotParameters {
+        name: String,
+        reason: String,
+        #[source_code]
+        src: Arc<SourceDoc>,
+        #[label("{reason}")]
+        span: SourceSpan,
+    },
+}
+
+/// A template read and walked: one planned target per CMK cluster.
+#[derive(Debug)]
+pub struct Template {
+    pub doc: Arc<SourceDoc>,
+    pub targets: Vec<Planned>,
+    /// What was skipped, and why (clusters without CMK, loops of unknown length...).
+    pub notes: Vec<String>,
+}
+
+pub fn read(
+    path: &Path,
+    parameters: Option<&Path>,
+    placement: &Placement,
+) -> Result<Template, TemplateError> {
+    let name = path.display().to_string();
+    let text = if has_extension(path, "bicep") {
+        bicep(&["build", "--stdout"], path)?
+    } else {
+        read_text(path)?
+    };
+    let given = match parameters {
+        None => Map::new(),
+        Some(file) => read_parameters(file)?,
+    };
+    parse(&name, text, &given, placement)
+}
+
+pub fn parse(
+    name: &str,
+    text: String,
+    given: &Map<String, Value>,
+    placement: &Placement,
+) -> Result<Template, TemplateError> {
+    let doc = SourceDoc::file(name, text);
+    let root: Value = json(&doc)?;
+    let schema = root
+        .get("$schema")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if !schema.to_ascii_lowercase().contains("deploymenttemplate") {
+        let anchor = doc.anchor("/$schema");
+        return Err(TemplateError::NotATemplate {
+            name: name.to_string(),
+            reason: if root.get("$schema").is_some() {
+                format!("`$schema` is `{schema}`")
+            } else {
+                "it has no `$schema`".to_string()
+            },
+            src: Arc::clone(&doc),
+            span: (anchor.offset, anchor.len).into(),
+        });
+    }
+    let deployment = deployment::Deployment::root(&root, given, placement);
+    let world = deployment::walk(&root, deployment).map_err(|e| {
+        let anchor = doc.anchor(&e.pointer);
+        // Inside the string value: skip its opening quote.
+        let (offset, len) = match e.span {
+            Some(span) if anchor.exact && span.end < anchor.len => {
+                (anchor.offset + 1 + span.start, span.len())
+            }
+            _ => (anchor.offset, anchor.len),
+        };
+        TemplateError::Expression {
+            message: e.message,
+            src: Arc::clone(&doc),
+            span: (offset, len).into(),
+        }
+    })?;
+    let mut notes = world.notes;
+    let any_cluster = world.declared.iter().any(|d| d.is(build::CLUSTER_TYPE));
+    if !any_cluster {
+        return Err(TemplateError::NoCluster {
+            name: name.to_string(),
+        });
+    }
+    let targets = build::clusters(&doc, &world.declared, &mut notes);
+    Ok(Template {
+        doc,
+        targets,
+        notes,
+    })
+}
+
+fn json(doc: &Arc<SourceDoc>) -> Result<Value, TemplateError> {
+    serde_json::from_str(doc.text()).map_err(|e| TemplateError::Syntax {
+        name: doc.name().to_string(),
+        message: e
+            .to_string()
+            .split(" at line ")
+            .next()
+            .unwrap_or_default()
+            .to_string(),
+        src: Arc::clone(doc),
+        span: (offset_of(doc.text(), e.line(), e.column()), 0).into(),
+    })
+}
+
+fn read_text(path: &Path) -> Result<String, TemplateError> {
+    std::fs::read_to_string(path).map_err(|source| TemplateError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn has_extension(path: &Path, extension: &str) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case(extension))
+}
+
+/// A deploymentParameters file (or a `.bicepparam`, compiled by Bicep): name → `{"value": ...}`.
+fn read_parameters(path: &Path) -> Result<Map<String, Value>, TemplateError> {
+    let name = path.display().to_string();
+    let text = if has_extension(path, "bicepparam") {
+        let compiled = bicep(&["build-params", "--stdout"], path)?;
+        // `build-params` wraps the parameters file as a string in `parametersJson`.
+        serde_json::from_str::<Value>(&compiled)
+            .ok()
+            .and_then(|v| {
+                v.get("parametersJson")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            })
+            .unwrap_or(compiled)
+    } else {
+        read_text(path)?
+    };
+    let doc = SourceDoc::file(&name, text);
+    let root = json(&doc)?;
+    match root.get("parameters").and_then(Value::as_object) {
+        Some(parameters) => Ok(parameters.clone()),
+        None => {
+            let anchor = doc.anchor("");
+            Err(TemplateError::NotParameters {
+                name,
+                reason: "it has no `parameters` object".to_string(),
+                src: Arc::clone(&doc),
+                span: (anchor.offset, anchor.len).into(),
+            })
+        }
+    }
+}
+
+/// Runs the Bicep CLI (standalone `bicep`, else `az bicep`).
+fn bicep(arguments: &[&str], path: &Path) -> Result<String, TemplateError> {
+    let shown = path.display().to_string();
+    let run = |program: &str, prefix: &[&str]| {
+        Command::new(program)
+            .args(prefix)
+            .args(arguments)
+            .arg(path)
+            .output()
+    };
+    let output = match run("bicep", &[]) {
+        Ok(output) => output,
+        Err(_) => return Err(TemplateError::BicepMissing { path: shown }),
+    };
+    if !output.status.success() {
+        return Err(TemplateError::BicepFailed {
+            path: shown,
+            stderr: String::from_utf8_lossy(&output.stderr).trim().to_string(),
+        });
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).to_string())
+}
+
+/// Reads from Azure what the template only references: the identity, the vault and key, and
+/// the alerts of the cluster's subscription. Gaps point at the reference in the template.
+pub async fn complete(planned: &mut Planned, azure: &live::Azure, subscription: Option<&str>) {
+    let referenced = planned.referenced.clone();
+    let identity = referenced
+        .identity
+        .as_ref()
+        .map(|(id, _)| ResourceId::parse_any("--identity", id).map_err(|_| id.clone()));
+    let alerts_subscription = referenced
+        .alerts_subscription
+        .clone()
+        .or_else(|| subscription.map(str::to_string));
+    let target = Target {
+        location: None,
+        identity: identity.as_ref().and_then(|i| i.as_ref().ok()).cloned(),
+        key: referenced
+            .key
+            .as_ref()
+            .map(|(raw, key, _)| (raw.clone(), key.clone())),
+        vault: None,
+        cluster: None,
+        subscription: subscription.map(str::to_string),
+        alerts_subscription,
+    };
+    let read = live::read(&target, azure).await.state;
+    let state = &mut planned.state;
+    match (&referenced.identity, identity) {
+        (Some((_, place)), Some(Ok(_))) => state.identity = at(read.identity, place),
+        (Some((_, place)), Some(Err(id))) => {
+            state.identity = Err(Gap {
+                reason: format!("the template builds the identity's ID `{id}` from its deployment's subscription and resource group"),
+                label: "this identity".to_string(),
+                remedy: "give `--subscription` and `--resource-group` so that cmk-check can read it".to_string(),
+                place: place.clone(),
+            })
+        }
+        _ => {}
+    }
+    if let Some((_, _, place)) = &referenced.key {
+        if referenced.vault_missing {
+            state.vault = at(read.vault, place);
+        }
+        if referenced.key_missing {
+            state.key = at(read.key, place);
+            state.key_versions = at(read.key_versions, place);
+        }
+    }
+    state.alerts = match (
+        std::mem::replace(&mut state.alerts, Ok(Vec::new())),
+        read.alerts,
+    ) {
+        (Ok(mut declared), Ok(existing)) => {
+            declared.extend(existing);
+            Ok(declared)
+        }
+        (Err(_), Ok(existing)) => Ok(existing),
+        (Ok(declared), Err(_)) if !declared.is_empty() => Ok(declared),
+        (_, Err(gap)) => Err(gap),
+    };
+}
+
+/// A section read for the template, its gap moved to where the template references it.
+fn at<T>(section: Section<T>, place: &Place) -> Section<T> {
+    section.map_err(|mut gap| {
+        gap.place = place.clone();
+        gap
+    })
+}
