@@ -1,0 +1,379 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests stop at the first failure"
+)]
+
+//! Templates as the pull request carries them: every fixture checked offline, the CLI's
+//! contract for template input, and referenced resources read from the fake ARM.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use cmk_check::engine::{self, Options, Report};
+use cmk_check::render::human::{self, Style};
+use cmk_check::render::{self, Format};
+use cmk_check::rules::{Check, ALL};
+use cmk_check::source::template::{self, Placement, Template};
+use common::*;
+use predicates::prelude::*;
+use serde_json::Value;
+use wiremock::MockServer;
+
+fn templates() -> PathBuf {
+    root().join("fixtures/templates")
+}
+
+fn read(relative: &str, parameters: Option<&str>) -> Template {
+    let text = std::fs::read_to_string(templates().join(relative)).unwrap();
+    let given = match parameters {
+        Some(file) => {
+            let parameters: Value =
+                serde_json::from_str(&std::fs::read_to_string(templates().join(file)).unwrap())
+                    .unwrap();
+            parameters["parameters"].as_object().unwrap().clone()
+        }
+        None => serde_json::Map::new(),
+    };
+    template::parse(
+        &format!("fixtures/templates/{relative}"),
+        text,
+        &given,
+        &Placement::default(),
+    )
+    .unwrap()
+}
+
+fn reports(template: &Template) -> Vec<Report> {
+    let options = Options::new(NOW.parse().unwrap());
+    template
+        .targets
+        .iter()
+        .map(|t| engine::run(&t.state, &options))
+        .collect()
+}
+
+fn outcome(reports: &[Report]) -> Vec<(String, bool)> {
+    engine::merge(reports)
+        .findings
+        .iter()
+        .map(|f| (f.code().to_string(), f.violation.unverified))
+        .collect()
+}
+
+fn cmk() -> Command {
+    let mut cmd = Command::cargo_bin("cmk-check").unwrap();
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("NO_GRAPHICS")
+        .env_remove("CMK_CHECK_ARM_ENDPOINT");
+    cmd
+}
+
+#[test]
+fn every_template_renders_as_before() {
+    insta::glob!("../fixtures/templates", "{*.json,fail/*.json}", |path| {
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if name.ends_with(".parameters.json") || name == "no-cluster.json" {
+            return;
+        }
+        let relative = path
+            .strip_prefix(templates())
+            .unwrap()
+            .display()
+            .to_string();
+        let parameters = relative.replace(".json", ".parameters.json");
+        let parameters = templates().join(&parameters).exists().then_some(parameters);
+        let template = read(&relative, parameters.as_deref());
+        let mut text = human::render(&engine::merge(&reports(&template)), Style::PLAIN);
+        for note in &template.notes {
+            text.push_str(&format!("note: {note}\n"));
+        }
+        insta::assert_snapshot!(text);
+    });
+}
+
+#[test]
+fn the_clean_templates_pass_every_rule_offline() {
+    let cases = [
+        ("clean.json", Some("clean.parameters.json"), 1),
+        ("bicep-symbolic.json", None, 1),
+        ("copy-two-clusters.json", None, 2),
+        ("nested-deployment.json", None, 1),
+        ("no-cmk-cluster.json", None, 1),
+    ];
+    for (file, parameters, clusters) in cases {
+        let template = read(file, parameters);
+        assert_eq!(template.targets.len(), clusters, "{file}");
+        let found = outcome(&reports(&template));
+        assert!(found.is_empty(), "{file}: {found:?}");
+    }
+}
+
+#[test]
+fn each_failing_template_fails_the_rule_it_is_named_after() {
+    let mut covered = BTreeSet::new();
+    for entry in std::fs::read_dir(templates().join("fail")).unwrap() {
+        let file = entry.unwrap().file_name().to_string_lossy().to_string();
+        let code = file[..6].to_string();
+        let found = outcome(&reports(&read(&format!("fail/{file}"), None)));
+        assert!(found.contains(&(code.clone(), false)), "{file}: {found:?}");
+        covered.insert(code);
+    }
+    // The rules a template can break (CMK015, CMK018, CMK020 need an existing key or cluster).
+    let template_rules: BTreeSet<String> = ALL
+        .iter()
+        .filter(|r| matches!(r.check, Check::State(_)))
+        .map(|r| r.code.to_string())
+        .filter(|c| !["CMK009", "CMK015", "CMK018", "CMK020"].contains(&c.as_str()))
+        .collect();
+    let missing: Vec<_> = template_rules.difference(&covered).collect();
+    assert!(missing.is_empty(), "no failing template for {missing:?}");
+}
+
+#[test]
+fn what_only_deployment_knows_is_unverified_with_a_label_on_the_expression() {
+    let template = read("unsupported-expression.json", None);
+    let report = engine::merge(&reports(&template));
+    let codes: Vec<_> = report
+        .findings
+        .iter()
+        .map(|f| (f.code(), f.violation.unverified))
+        .collect();
+    assert_eq!(codes, [("CMK014", true), ("CMK015", true)]);
+    let finding = &report.findings[0];
+    assert!(
+        finding
+            .violation
+            .message
+            .contains("`dateTimeToEpoch` is not supported"),
+        "{}",
+        finding.violation.message
+    );
+    let text = human::render(&report, Style::PLAIN);
+    assert!(text.contains("unsupported-expression.json:"), "{text}");
+
+    let tenant = engine::merge(&reports(&read("tenant-literal.json", None)));
+    let codes: Vec<_> = tenant
+        .findings
+        .iter()
+        .map(|f| (f.code(), f.violation.unverified))
+        .collect();
+    assert_eq!(codes, [("CMK008", true), ("CMK009", true)]);
+}
+
+#[test]
+fn a_copy_loop_gives_a_target_per_cluster_and_junit_a_suite_each() {
+    let template = read("copy-two-clusters.json", None);
+    let names: Vec<&str> = template
+        .targets
+        .iter()
+        .map(|t| t.cluster.as_str())
+        .collect();
+    assert_eq!(names, ["citus-0", "citus-1"]);
+    let xml = render::render(&reports(&template), Format::Junit, Style::PLAIN).unwrap();
+    assert_eq!(xml.matches("<testsuite ").count(), 2, "{xml}");
+}
+
+#[test]
+fn sarif_points_into_the_template() {
+    let template = read("fail/CMK004-purge-protection-absent.json", None);
+    let sarif: Value = serde_json::from_str(
+        &render::render(&reports(&template), Format::Sarif, Style::PLAIN).unwrap(),
+    )
+    .unwrap();
+    let location = &sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"];
+    assert_eq!(
+        location["artifactLocation"]["uri"],
+        "fixtures/templates/fail/CMK004-purge-protection-absent.json"
+    );
+    assert!(location["region"]["startLine"].as_i64().unwrap() > 1);
+}
+
+#[test]
+fn cli_contract_for_templates() {
+    cmk()
+        .args([
+            "check",
+            "--template",
+            "fixtures/templates/clean.json",
+            "--parameters",
+            "fixtures/templates/clean.parameters.json",
+        ])
+        .args(["--offline", "--now", NOW])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "0 errors, 0 warnings; 22 of 22 rules passed",
+        ));
+    cmk()
+        .args([
+            "check",
+            "--template",
+            "fixtures/templates/fail/CMK007-rbac-enabled.json",
+            "--offline",
+            "--now",
+            NOW,
+        ])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("CMK007(rbac-permission-model)"));
+    cmk()
+        .args([
+            "check",
+            "--template",
+            "fixtures/templates/no-cmk-cluster.json",
+            "--offline",
+            "--now",
+            NOW,
+        ])
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains(
+            "note: cluster `citus-analytics` does not use a customer-managed key: skipped",
+        ));
+    cmk()
+        .args([
+            "check",
+            "--template",
+            "fixtures/templates/no-cluster.json",
+            "--offline",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("declares no Azure Cosmos DB for"));
+    cmk()
+        .args([
+            "check",
+            "--template",
+            "tests/inputs/malformed-template.json",
+            "--offline",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is not valid JSON"))
+        .stderr(predicate::str::contains("malformed-template.json:8:7"));
+    cmk()
+        .args(["check", "--template", "fixtures/clean.json", "--offline"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "is not an ARM deployment template",
+        ));
+    cmk()
+        .args([
+            "check",
+            "--template",
+            "fixtures/templates/clean.json",
+            "--snapshot",
+            "fixtures/clean.json",
+        ])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn a_bicep_file_needs_the_bicep_cli() {
+    let dir = std::env::temp_dir().join(format!("cmk-check-bicep-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("main.bicep");
+    std::fs::write(&file, "param location string = resourceGroup().location\n").unwrap();
+    cmk()
+        .env("PATH", &dir)
+        .args([
+            "check",
+            "--template",
+            &file.display().to_string(),
+            "--offline",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("needs the Bicep CLI"))
+        .stderr(predicate::str::contains("az bicep build"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn referenced_resources_are_read_from_azure() {
+    let snapshot = load("fixtures/clean.json");
+    let server = MockServer::start().await;
+    serve(&server, &snapshot).await;
+    let args = [
+        "check",
+        "--template",
+        "fixtures/templates/existing-resources.json",
+        "--parameters",
+        "fixtures/templates/existing-resources.parameters.json",
+        "--subscription",
+        "6a1f4c2e-8b3d-4e5f-9a7b-1c2d3e4f5a6b",
+        "--resource-group",
+        "rg-citus-prod",
+        "--auth",
+        "access-token",
+        "--now",
+        NOW,
+    ];
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .respond_with(ok(
+            &serde_json::json!({"data": [{"id": id(&snapshot["vault"])}]}),
+        ))
+        .mount(&server)
+        .await;
+    cmk()
+        .env("CMK_CHECK_ACCESS_TOKEN", TOKEN)
+        .env("CMK_CHECK_ARM_ENDPOINT", server.uri())
+        .args(args)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "0 errors, 0 warnings; 22 of 22 rules passed",
+        ));
+    let paths: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.url.path().to_string())
+        .collect();
+    assert!(
+        paths
+            .iter()
+            .any(|p| p.ends_with("/userAssignedIdentities/id-citus-cmk")),
+        "{paths:?}"
+    );
+    assert!(
+        paths.iter().any(|p| p.ends_with("/vaults/kv-cmk-prod")),
+        "{paths:?}"
+    );
+
+    // Offline, what the template only references cannot be verified.
+    let output = cmk()
+        .args(args)
+        .arg("--offline")
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(output).unwrap();
+    assert!(
+        text.contains("is not declared in the template and was not read from Azure"),
+        "{text}"
+    );
+    assert!(
+        text.contains("existing-resources.json:"),
+        "the gap points into the template: {text}"
+    );
+}
+
+#[test]
+fn fixture_readme_lists_every_template() {
+    let readme = std::fs::read_to_string(templates().join("README.md")).unwrap();
+    for entry in std::fs::read_dir(templates().join("fail")).unwrap() {
+        let file = entry.unwrap().file_name().to_string_lossy().to_string();
+        assert!(readme.contains(&format!("`fail/{file}`")), "{file}");
+    }
+    assert!(Path::new(&templates().join("clean.parameters.json")).exists());
+}
