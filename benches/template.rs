@@ -1,5 +1,6 @@
 //! A large template checked offline (issue target: a 2,000-line template with 20 clusters in
-//! under 50 ms): the clean template's cluster repeated 20 times, each with its own identity.
+//! under 50 ms): the clean template's cluster repeated 20 times, each with its own identity, key
+//! and Resource Health alert.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "a benchmark stops on a broken setup")]
 
@@ -21,13 +22,19 @@ fn large_template(clusters: usize) -> String {
     let cluster = resources.iter().find(|r| is(r, "Microsoft.DBforPostgreSQL/serverGroupsv2")).unwrap().clone();
     let identity = resources.iter().find(|r| is(r, "Microsoft.ManagedIdentity/userAssignedIdentities")).unwrap().clone();
     let policies = resources.iter().find(|r| is(r, "Microsoft.KeyVault/vaults/accessPolicies")).unwrap().clone();
+    let key = resources.iter().find(|r| is(r, "Microsoft.KeyVault/vaults/keys")).unwrap().clone();
+    let health = resources.iter().find(|r| r["name"] == "citus-resource-health").unwrap().clone();
     let mut out: Vec<Value> = resources
         .into_iter()
         .filter(|r| !is(r, "Microsoft.DBforPostgreSQL/serverGroupsv2") && !is(r, "Microsoft.KeyVault/vaults/accessPolicies"))
         .collect();
     let mut granted = Vec::new();
     for i in 0..clusters {
-        let text = |v: &Value| v.to_string().replace("parameters('identityName')", &format!("'id-citus-{i}'"));
+        let text = |v: &Value| {
+            v.to_string()
+                .replace("parameters('identityName')", &format!("'id-citus-{i}'"))
+                .replace("variables('keyName')", &format!("'cmk-citus-{i}'"))
+        };
         let mut id: Value = serde_json::from_str(&text(&identity)).unwrap();
         id["name"] = json!(format!("id-citus-{i}"));
         let mut c: Value = serde_json::from_str(&text(&cluster)).unwrap();
@@ -35,6 +42,10 @@ fn large_template(clusters: usize) -> String {
         let policy: Value = serde_json::from_str(&text(&policies)).unwrap();
         granted.extend(policy["properties"]["accessPolicies"].as_array().unwrap().clone());
         out.push(id);
+        out.push(serde_json::from_str(&text(&key)).unwrap());
+        let mut alert = health.clone();
+        alert["name"] = json!(format!("citus-{i}-resource-health"));
+        out.push(alert);
         out.push(c);
     }
     let mut policy = policies.clone();
@@ -47,6 +58,7 @@ fn large_template(clusters: usize) -> String {
 fn bench(c: &mut Criterion) {
     let text = large_template(20);
     let lines = text.lines().count();
+    assert!(lines >= 2000, "the template has only {lines} lines");
     let options = Options::new("2026-11-27T12:00:00Z".parse().unwrap());
     let check = |text: String| {
         let template = template::parse("large.json", text, &Map::new(), &Placement::default()).unwrap();
