@@ -59,6 +59,31 @@ pub enum InputError {
     },
 }
 
+/// A file's text.
+pub fn read_text(path: &std::path::Path) -> Result<String, InputError> {
+    std::fs::read_to_string(path).map_err(|source| InputError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// The JSON value of a document, or a syntax error at its line and column.
+pub fn parse_json(doc: &Arc<SourceDoc>) -> Result<serde_json::Value, InputError> {
+    serde_json::from_str(doc.text()).map_err(|e| {
+        // serde_json appends " at line L column C"; the label already shows where.
+        let text = e.to_string();
+        let message = text
+            .rfind(" at line ")
+            .map_or(text.clone(), |cut| text[..cut].to_string());
+        InputError::Syntax {
+            name: doc.name().to_string(),
+            message,
+            src: Arc::clone(doc),
+            span: (offset_of(doc.text(), e.line(), e.column()), 0).into(),
+        }
+    })
+}
+
 /// Byte offset of a 1-based line and column as serde_json reports them.
 pub fn offset_of(text: &str, line: usize, column: usize) -> usize {
     let line_start: usize = text

@@ -11,27 +11,18 @@ use crate::arm;
 use crate::model::key::{KeyBundle, ManagementKey};
 use crate::model::{ActivityLogAlert, Cluster, Identity, Key, KeyVersion, Vault};
 use crate::source::document::{escape, SourceDoc};
-use crate::source::error::{offset_of, InputError};
+use crate::source::error::{parse_json, read_text, InputError};
 use crate::state::{Gap, Located, Place, Resource, Section, State};
 
 pub const FORMAT_VERSION: u64 = 1;
 
 pub fn read(path: &Path) -> Result<State, InputError> {
-    let text = std::fs::read_to_string(path).map_err(|source| InputError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    parse(&path.display().to_string(), text)
+    parse(&path.display().to_string(), read_text(path)?)
 }
 
 pub fn parse(name: &str, text: String) -> Result<State, InputError> {
     let doc = SourceDoc::file(name, text);
-    let root: Value = serde_json::from_str(doc.text()).map_err(|e| InputError::Syntax {
-        name: name.to_string(),
-        message: syntax_message(&e),
-        src: Arc::clone(&doc),
-        span: (offset_of(doc.text(), e.line(), e.column()), 0).into(),
-    })?;
+    let root = parse_json(&doc)?;
     let reader = Reader { doc: &doc, name };
     reader.check_header(&root)?;
 
@@ -149,15 +140,6 @@ pub fn parse(name: &str, text: String) -> Result<State, InputError> {
         cluster: Ok(cluster),
         alerts,
     })
-}
-
-fn syntax_message(e: &serde_json::Error) -> String {
-    // serde_json appends " at line L column C"; the label already shows where.
-    let text = e.to_string();
-    match text.rfind(" at line ") {
-        Some(cut) => text[..cut].to_string(),
-        None => text,
-    }
 }
 
 /// (display name, id) of a resource body.

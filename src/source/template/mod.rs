@@ -5,7 +5,7 @@ mod build;
 mod deployment;
 pub mod expr;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 
@@ -16,30 +16,16 @@ use thiserror::Error;
 pub use self::build::{Planned, Referenced};
 pub use self::deployment::Placement;
 use crate::source::document::SourceDoc;
-use crate::source::error::offset_of;
+use crate::source::error::{parse_json, read_text, InputError};
 use crate::source::live;
 use crate::source::live::target::{ResourceId, Target};
 use crate::state::{Gap, Place, Section};
 
 #[derive(Debug, Error, Diagnostic)]
 pub enum TemplateError {
-    #[error("could not read `{path}`")]
-    #[diagnostic(code(cmk_check::io))]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("`{name}` is not valid JSON: {message}")]
-    #[diagnostic(code(cmk_check::json_syntax))]
-    Syntax {
-        name: String,
-        message: String,
-        #[source_code]
-        src: Arc<SourceDoc>,
-        #[label("{message}")]
-        span: SourceSpan,
-    },
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Input(#[from] InputError),
     #[error("`{name}` is not an ARM deployment template: {reason}")]
     #[diagnostic(
         code(cmk_check::not_a_template),
@@ -123,7 +109,7 @@ pub fn parse(
     placement: &Placement,
 ) -> Result<Template, TemplateError> {
     let doc = SourceDoc::file(name, text);
-    let root: Value = json(&doc)?;
+    let root: Value = parse_json(&doc)?;
     let schema = root
         .get("$schema")
         .and_then(Value::as_str)
@@ -172,27 +158,6 @@ pub fn parse(
     })
 }
 
-fn json(doc: &Arc<SourceDoc>) -> Result<Value, TemplateError> {
-    serde_json::from_str(doc.text()).map_err(|e| TemplateError::Syntax {
-        name: doc.name().to_string(),
-        message: e
-            .to_string()
-            .split(" at line ")
-            .next()
-            .unwrap_or_default()
-            .to_string(),
-        src: Arc::clone(doc),
-        span: (offset_of(doc.text(), e.line(), e.column()), 0).into(),
-    })
-}
-
-fn read_text(path: &Path) -> Result<String, TemplateError> {
-    std::fs::read_to_string(path).map_err(|source| TemplateError::Io {
-        path: path.to_path_buf(),
-        source,
-    })
-}
-
 fn has_extension(path: &Path, extension: &str) -> bool {
     path.extension()
         .is_some_and(|e| e.eq_ignore_ascii_case(extension))
@@ -216,7 +181,7 @@ fn read_parameters(path: &Path) -> Result<Map<String, Value>, TemplateError> {
         read_text(path)?
     };
     let doc = SourceDoc::file(&name, text);
-    let root = json(&doc)?;
+    let root = parse_json(&doc)?;
     match root.get("parameters").and_then(Value::as_object) {
         Some(parameters) => Ok(parameters.clone()),
         None => {
