@@ -43,11 +43,10 @@ enum Command {
     /// Check the identity, key vault, key and cluster against every requirement
     #[command(after_help = "Examples:\n  \
         cmk-check check --snapshot fixtures/clean.json\n  \
-        cmk-check check --location westeurope \\\n      \
-          --identity /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.ManagedIdentity/userAssignedIdentities/<name> \\\n      \
-          --key https://<vault>.vault.azure.net/keys/<key>\n  \
-        cmk-check check --cluster /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.DBforPostgreSQL/serverGroupsv2/<name>\n  \
-        cmk-check check --snapshot state.json --now 2026-12-01T00:00:00Z --format json")]
+        cmk-check check --location westeurope --identity <identity-id> --key <key-uri>\n  \
+        cmk-check check --cluster <cluster-id>\n  \
+        cmk-check check --template main.json --parameters main.parameters.json\n  \
+        cmk-check check --snapshot state.json --format sarif --output cmk.sarif")]
     Check(Box<CheckArgs>),
     /// Read the live state from Azure and write it as a snapshot file
     #[command(after_help = "Examples:\n  \
@@ -81,10 +80,6 @@ struct CheckArgs {
     /// Snapshot file (format v1) holding the ARM bodies to check, instead of reading Azure
     #[arg(long, value_name = "FILE", conflicts_with_all = ["location", "identity", "key", "vault", "cluster", "template"])]
     snapshot: Option<PathBuf>,
-    #[command(flatten)]
-    template: TemplateArgs,
-    #[command(flatten)]
-    live: LiveArgs,
     /// The time to check dates against (RFC 3339); defaults to the real time
     #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
     now: Option<DateTime<Utc>>,
@@ -99,6 +94,10 @@ struct CheckArgs {
     /// Plain prose for screen readers instead of drawn diagnostics (also: NO_GRAPHICS=1)
     #[arg(long)]
     narrated: bool,
+    #[command(flatten)]
+    template: TemplateArgs,
+    #[command(flatten)]
+    live: LiveArgs,
     #[command(flatten)]
     gate: GateArgs,
 }
