@@ -88,17 +88,21 @@ pub fn parse(name: &str, text: String) -> Result<State, InputError> {
         )),
     };
 
+    // A missing section is reported against the resource it should hold, as far as the rest of
+    // the snapshot names it, else against the target.
     let identity_hint = cluster
         .as_ref()
         .and_then(|c| c.body.data_encryption())
         .and_then(|d| d.primary_user_assigned_identity_id.clone())
-        .unwrap_or_default();
+        .unwrap_or_else(|| target_resource.clone());
     let vault_hint = key_uri
         .as_ref()
         .ok()
         .and_then(|k| crate::keyuri::KeyUri::parse(&k.value).ok())
-        .map(|k| format!("https://{}", k.host))
-        .unwrap_or_default();
+        .map_or_else(
+            || target_resource.clone(),
+            |k| format!("https://{}", k.host),
+        );
 
     let identity =
         reader.section::<Identity, _>(&root, "identity", root_place(identity_hint), |i| {
