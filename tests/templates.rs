@@ -377,3 +377,66 @@ fn fixture_readme_lists_every_template() {
     }
     assert!(Path::new(&templates().join("clean.parameters.json")).exists());
 }
+
+/// A stand-in `bicep` on PATH that records its arguments and answers as the real CLI does.
+#[test]
+fn bicep_files_are_compiled_with_the_bicep_cli() {
+    let dir = std::env::temp_dir().join(format!("cmk-check-fake-bicep-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let compiled = templates().join("bicep-symbolic.json");
+    let parameters = serde_json::json!({
+        "parametersJson": serde_json::json!({
+            "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#",
+            "contentVersion": "1.0.0.0",
+            "parameters": {"clusterName": {"value": "citus-from-bicepparam"}}
+        }).to_string()
+    });
+    std::fs::write(dir.join("params.json"), parameters.to_string()).unwrap();
+    let script = format!(
+        "#!/bin/sh\necho \"$@\" >> '{log}'\ncase \"$1\" in\n  build) cat '{compiled}' ;;\n  build-params) cat '{params}' ;;\n  *) echo 'unknown command' >&2; exit 1 ;;\nesac\n",
+        log = dir.join("calls.log").display(),
+        compiled = compiled.display(),
+        params = dir.join("params.json").display(),
+    );
+    let bicep = dir.join("bicep");
+    std::fs::write(&bicep, script).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&bicep, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let main = dir.join("main.bicep");
+    let params = dir.join("main.bicepparam");
+    std::fs::write(&main, "// compiled by the stand-in\n").unwrap();
+    std::fs::write(&params, "using 'main.bicep'\n").unwrap();
+    let path = format!(
+        "{}:{}",
+        dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    // The compiled parameters name the cluster, and JUnit names its suite after the cluster.
+    cmk()
+        .env("PATH", &path)
+        .args([
+            "check",
+            "--template",
+            &main.display().to_string(),
+            "--parameters",
+            &params.display().to_string(),
+        ])
+        .args(["--offline", "--now", NOW, "--format", "junit"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "serverGroupsv2/citus-from-bicepparam",
+        ));
+    let calls = std::fs::read_to_string(dir.join("calls.log")).unwrap();
+    assert!(
+        calls.contains(&format!("build --stdout {}", main.display())),
+        "{calls}"
+    );
+    assert!(
+        calls.contains(&format!("build-params --stdout {}", params.display())),
+        "{calls}"
+    );
+}
