@@ -373,16 +373,13 @@ fn write_step_summary(report: &engine::Report) -> Result<(), Report> {
         return Ok(());
     };
     let path = PathBuf::from(path);
-    let mut file = std::fs::OpenOptions::new()
+    // Earlier steps of the job write to the same file: append.
+    std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(&path)
-        .and_then(|mut f| {
-            f.write_all(github::step_summary(report).as_bytes())
-                .map(|()| f)
-        })
+        .and_then(|mut file| file.write_all(github::step_summary(report).as_bytes()))
         .map_err(|source| CliError::Write { path, source })?;
-    file.flush().ok();
     Ok(())
 }
 
