@@ -440,3 +440,119 @@ fn bicep_files_are_compiled_with_the_bicep_cli() {
         "{calls}"
     );
 }
+
+/// The clean template, changed by `change`, checked offline.
+fn clean_with(change: impl FnOnce(&mut Value)) -> Vec<(String, bool)> {
+    let mut template: Value =
+        serde_json::from_str(&std::fs::read_to_string(templates().join("clean.json")).unwrap())
+            .unwrap();
+    template["parameters"]["location"]["defaultValue"] = serde_json::json!("westeurope");
+    change(&mut template);
+    let parsed = template::parse(
+        "changed.json",
+        template.to_string(),
+        &serde_json::Map::new(),
+        &Placement::default(),
+    )
+    .unwrap();
+    outcome(&reports(&parsed))
+}
+
+fn resource<'a>(template: &'a mut Value, kind: &str) -> &'a mut Value {
+    template["resources"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|r| r["type"].as_str().unwrap().eq_ignore_ascii_case(kind))
+        .unwrap()
+}
+
+#[test]
+fn a_new_key_gets_key_vaults_defaults() {
+    let found = clean_with(|t| {
+        let key = resource(t, "Microsoft.KeyVault/vaults/keys");
+        let properties = key["properties"].as_object_mut().unwrap();
+        properties.remove("keySize");
+        properties.remove("keyOps");
+        properties.remove("attributes");
+    });
+    assert!(
+        found.is_empty(),
+        "2048 bits, every operation, enabled: {found:?}"
+    );
+}
+
+#[test]
+fn vaults_of_recent_api_versions_default_to_rbac() {
+    let found = clean_with(|t| {
+        let vault = resource(t, "Microsoft.KeyVault/vaults");
+        vault["apiVersion"] = serde_json::json!("2026-02-01");
+        vault["properties"]
+            .as_object_mut()
+            .unwrap()
+            .remove("enableRbacAuthorization");
+    });
+    assert_eq!(found, [("CMK007".to_string(), false)]);
+    let found = clean_with(|t| {
+        resource(t, "Microsoft.KeyVault/vaults")["properties"]
+            .as_object_mut()
+            .unwrap()
+            .remove("enableRbacAuthorization");
+    });
+    assert!(found.is_empty(), "{found:?}");
+}
+
+#[test]
+fn a_parameter_without_value_is_unverified_not_defaulted() {
+    let found = clean_with(|t| {
+        t["parameters"]["purge"] = serde_json::json!({"type": "bool"});
+        resource(t, "Microsoft.KeyVault/vaults")["properties"]["enablePurgeProtection"] =
+            serde_json::json!("[parameters('purge')]");
+    });
+    assert_eq!(found, [("CMK004".to_string(), true)]);
+}
+
+#[test]
+fn a_condition_known_false_removes_the_resource() {
+    let found = clean_with(|t| {
+        let alert = t["resources"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .find(|r| r["name"] == "cmk-key-access")
+            .unwrap();
+        alert["condition"] = serde_json::json!("[equals(parameters('location'), 'mars')]");
+    });
+    assert_eq!(found, [("CMK021".to_string(), false)]);
+}
+
+#[test]
+fn an_outer_scope_nested_deployment_sees_the_parents_parameters() {
+    let found = clean_with(|t| {
+        let resources = t["resources"].as_array_mut().unwrap();
+        let at = resources
+            .iter()
+            .position(|r| {
+                r["type"]
+                    .as_str()
+                    .unwrap()
+                    .eq_ignore_ascii_case("Microsoft.DBforPostgreSQL/serverGroupsv2")
+            })
+            .unwrap();
+        let cluster = resources.remove(at);
+        resources.push(serde_json::json!({
+            "type": "Microsoft.Resources/deployments",
+            "apiVersion": "2022-09-01",
+            "name": "cluster",
+            "properties": {
+                "mode": "Incremental",
+                "template": {
+                    "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+                    "contentVersion": "1.0.0.0",
+                    "resources": [cluster]
+                }
+            }
+        }));
+    });
+    assert!(found.is_empty(), "{found:?}");
+}
