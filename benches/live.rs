@@ -29,18 +29,7 @@ const ROUND_TRIP: Duration = Duration::from_millis(100);
 async fn slow_fake() -> (MockServer, serde_json::Value) {
     let snapshot = load("fixtures/clean.json");
     let server = MockServer::start().await;
-    let versions = format!("{}/keys/cmk-citus/versions", id(&snapshot["vault"]));
-    let bodies = [
-        (id(&snapshot["identity"]), snapshot["identity"].clone()),
-        (id(&snapshot["vault"]), snapshot["vault"].clone()),
-        (key_path(&snapshot), snapshot["key"].clone()),
-        (versions, json!({"value": snapshot["keyVersions"]})),
-        (
-            "/subscriptions/6a1f4c2e-8b3d-4e5f-9a7b-1c2d3e4f5a6b/providers/Microsoft.Insights/activityLogAlerts".to_string(),
-            json!({"value": snapshot["activityLogAlerts"]}),
-        ),
-    ];
-    for (at, body) in bodies {
+    for (at, body) in planned_bodies(&snapshot) {
         get(&server, &at, ok(&body).set_delay(ROUND_TRIP)).await;
     }
     Mock::given(method("POST"))

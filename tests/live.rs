@@ -297,18 +297,7 @@ async fn requests_that_do_not_depend_on_each_other_fly_together() {
     let server = MockServer::start().await;
     let arrivals = Arrivals::default();
     let delay = Duration::from_millis(400);
-    let versions = format!("{}/keys/cmk-citus/versions", id(&snapshot["vault"]));
-    let bodies = [
-        (id(&snapshot["identity"]), snapshot["identity"].clone()),
-        (id(&snapshot["vault"]), snapshot["vault"].clone()),
-        (key_path(&snapshot), snapshot["key"].clone()),
-        (versions, json!({"value": snapshot["keyVersions"]})),
-        (
-            "/subscriptions/6a1f4c2e-8b3d-4e5f-9a7b-1c2d3e4f5a6b/providers/Microsoft.Insights/activityLogAlerts".to_string(),
-            json!({"value": snapshot["activityLogAlerts"]}),
-        ),
-    ];
-    for (at, body) in bodies {
+    for (at, body) in planned_bodies(&snapshot) {
         Mock::given(method("GET"))
             .and(ArmPath(at))
             .and(arrivals.clone())

@@ -184,3 +184,23 @@ pub async fn serve(server: &MockServer, snapshot: &Value) {
         get(server, &path, ok(&json!({ "value": alerts }))).await;
     }
 }
+
+/// The bodies a planned-cluster check reads with `--vault`, at the paths ARM serves them: what
+/// is in flight at once.
+pub fn planned_bodies(snapshot: &Value) -> Vec<(String, Value)> {
+    let vault = id(&snapshot["vault"]);
+    let subscription = vault.split('/').nth(2).unwrap().to_string();
+    vec![
+        (id(&snapshot["identity"]), snapshot["identity"].clone()),
+        (vault.clone(), snapshot["vault"].clone()),
+        (key_path(snapshot), snapshot["key"].clone()),
+        (
+            format!("{vault}/keys/{}/versions", key_uri(snapshot).name),
+            json!({"value": snapshot["keyVersions"]}),
+        ),
+        (
+            format!("/subscriptions/{subscription}/providers/Microsoft.Insights/activityLogAlerts"),
+            json!({"value": snapshot["activityLogAlerts"]}),
+        ),
+    ]
+}
