@@ -14,10 +14,10 @@ mod common;
 
 use std::time::Duration;
 
+use cmk_check::azure::keyuri::KeyUri;
 use cmk_check::engine::{self, Options};
-use cmk_check::keyuri::KeyUri;
 use cmk_check::source::live;
-use cmk_check::source::live::target::{self, ResourceId, Target};
+use cmk_check::source::live::target::{ResourceId, Target};
 use common::*;
 use criterion::{criterion_group, criterion_main, Criterion};
 use serde_json::json;
@@ -47,7 +47,12 @@ fn planned(snapshot: &serde_json::Value, with_vault: bool) -> Target {
         identity: Some(ResourceId::parse_any("--identity", &id(&snapshot["identity"])).unwrap()),
         key: Some((raw.clone(), KeyUri::parse(&raw).unwrap())),
         vault: with_vault.then(|| {
-            ResourceId::parse("--vault", &id(&snapshot["vault"]), target::VAULT_TYPE).unwrap()
+            ResourceId::parse(
+                "--vault",
+                &id(&snapshot["vault"]),
+                cmk_check::azure::VAULT_TYPE,
+            )
+            .unwrap()
         }),
         cluster: None,
         subscription: None,

@@ -1,19 +1,22 @@
 //! `cmk-check.toml`: rule levels, the expiry warning window, and governed exemptions. Every
-//! mistake in it stops the run with a diagnostic pointing into the file.
+//! mistake in it stops the run with a diagnostic pointing into the file. [`resolve`] layers the
+//! command line over the file over the defaults.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use miette::{Diagnostic, SourceSpan};
 use serde::Deserialize;
 use thiserror::Error;
 use toml::Spanned;
 
-use crate::engine::{Exemption, Level};
-use crate::rules::{self, Rule};
-use crate::source::document::{Node, SourceDoc};
+use crate::document::read::read_text;
+use crate::document::{Node, SourceDoc};
+use crate::engine::{Exemption, Options};
+use crate::lint::{Level, Rule};
+use crate::rules;
 use crate::state::Place;
 
 pub const FILE_NAME: &str = "cmk-check.toml";
@@ -27,12 +30,15 @@ pub struct Config {
 
 #[derive(Debug, Error, Diagnostic)]
 pub enum ConfigError {
-    #[error("could not read `{path}`")]
-    #[diagnostic(code(cmk_check::config))]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Read(#[from] crate::document::read::ReadError),
+    #[error("unknown rule `{name}`")]
+    #[diagnostic(code(cmk_check::unknown_rule))]
+    UnknownRule {
+        name: String,
+        #[help]
+        help: String,
     },
     #[error("{name}: {message}")]
     #[diagnostic(code(cmk_check::config))]
@@ -75,11 +81,82 @@ pub fn discover(start: &Path) -> Option<PathBuf> {
 }
 
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = read_text(path)?;
     parse(&path.display().to_string(), text)
+}
+
+/// What the command line says, over the config file.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `--config`; without it, `cmk-check.toml` in the working directory or a parent.
+    pub config: Option<PathBuf>,
+    pub now: Option<DateTime<Utc>>,
+    pub expiry_warning_days: Option<u32>,
+    pub allow: Vec<String>,
+    pub warn: Vec<String>,
+    pub deny: Vec<String>,
+}
+
+/// The engine's options: the defaults, then the config file, then the command line.
+pub fn resolve(overrides: &Overrides, cwd: &Path) -> Result<Options, ConfigError> {
+    let path = match &overrides.config {
+        Some(path) => Some(path.clone()),
+        // Shown relative to where the user stands, as they would type it.
+        None => {
+            discover(cwd).map(|found| found.strip_prefix(cwd).map(PathBuf::from).unwrap_or(found))
+        }
+    };
+    let config = match &path {
+        Some(path) => load(path)?,
+        None => Config::default(),
+    };
+    let mut options = Options::new(overrides.now.unwrap_or_else(Utc::now));
+    if let Some(days) = overrides.expiry_warning_days.or(config.expiry_warning_days) {
+        options.expiry_warning_days = i64::from(days);
+    }
+    for (rule, level) in config.levels {
+        options.levels.insert(rule.code, level);
+    }
+    // On the command line the stronger word wins: allow, then warn, then deny.
+    for (names, level) in [
+        (&overrides.allow, Level::Allow),
+        (&overrides.warn, Level::Warn),
+        (&overrides.deny, Level::Deny),
+    ] {
+        for name in names {
+            let rule = rules::find(name).ok_or_else(|| ConfigError::UnknownRule {
+                name: name.clone(),
+                help: suggest_rule(name),
+            })?;
+            options.levels.insert(rule.code, level);
+        }
+    }
+    options.exemptions = config.exemptions;
+    Ok(options)
+}
+
+/// "did you mean" for a rule that does not exist.
+pub fn suggest_rule(name: &str) -> String {
+    match rules::closest(name) {
+        Some(close) => {
+            format!("did you mean `{close}`? `cmk-check rules` lists every code and name")
+        }
+        None => "`cmk-check rules` lists every code and name".to_string(),
+    }
+}
+
+/// "did you mean" for a level that does not exist; severities are the common slip.
+fn suggest_level(word: &str) -> Option<String> {
+    let lower = word.trim().to_ascii_lowercase();
+    let synonym = match lower.as_str() {
+        "error" | "err" | "fail" | "forbid" => Some(Level::Deny),
+        "warning" | "warnings" => Some(Level::Warn),
+        "off" | "ignore" | "none" | "disable" | "disabled" => Some(Level::Allow),
+        _ => Level::ALL
+            .into_iter()
+            .find(|level| rules::edit_distance(&lower, level.as_str()) <= 2),
+    };
+    synonym.map(|level| format!("did you mean `{}`?", level.as_str()))
 }
 
 pub fn parse(name: &str, text: String) -> Result<Config, ConfigError> {
@@ -114,19 +191,14 @@ pub fn parse(name: &str, text: String) -> Result<Config, ConfigError> {
     };
     for (rule, level) in raw.rules.iter().flatten() {
         let found = find_rule(&doc, rule)?;
-        let parsed = match level.get_ref().to_ascii_lowercase().as_str() {
-            "allow" => Level::Allow,
-            "warn" => Level::Warn,
-            "deny" => Level::Deny,
-            other => {
-                return Err(invalid(
-                    &doc,
-                    &format!("`{other}` is not a level"),
-                    level.span(),
-                    "must be `allow`, `warn` or `deny`",
-                    None,
-                ))
-            }
+        let Some(parsed) = Level::parse(level.get_ref()) else {
+            return Err(invalid(
+                &doc,
+                &format!("`{}` is not a level", level.get_ref()),
+                level.span(),
+                "must be `allow`, `warn` or `deny`",
+                suggest_level(level.get_ref()),
+            ));
         };
         config.levels.push((found, parsed));
     }
@@ -184,7 +256,7 @@ fn find_rule(doc: &Arc<SourceDoc>, name: &Spanned<String>) -> Result<&'static Ru
             &format!("there is no rule `{}`", name.get_ref()),
             name.span(),
             "unknown rule",
-            Some("`cmk-check rules` lists every code and name".to_string()),
+            Some(suggest_rule(name.get_ref())),
         )
     })
 }

@@ -4,118 +4,13 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
 
-use crate::rules::{self, Check, ExemptionCheck, Read, Rule, Subject};
-use crate::state::{Gap, Place, State};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Note,
-    Warning,
-    Error,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Error => "error",
-            Self::Warning => "warning",
-            Self::Note => "note",
-        }
-    }
-}
-
-/// What a rule is set to: off, a warning, or an error.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Level {
-    Allow,
-    Warn,
-    Deny,
-}
-
-impl Level {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Allow => "allow",
-            Self::Warn => "warn",
-            Self::Deny => "deny",
-        }
-    }
-
-    fn severity(self) -> Option<Severity> {
-        match self {
-            Self::Allow => None,
-            Self::Warn => Some(Severity::Warning),
-            Self::Deny => Some(Severity::Error),
-        }
-    }
-}
-
-/// One fact a rule found: what is wrong, where, what it must be, and how to fix it.
-#[derive(Debug, Clone)]
-pub struct Violation {
-    pub place: Place,
-    pub message: String,
-    /// Said at the offending property: what the value must be.
-    pub label: String,
-    pub help: String,
-    /// The rule could not tell: the data it needs is missing or could not be read.
-    pub unverified: bool,
-    /// Byte range inside a string value that is wrong (the bad part of a key URI).
-    pub within: Option<std::ops::Range<usize>>,
-}
-
-impl Violation {
-    pub fn new(
-        place: Place,
-        message: impl Into<String>,
-        label: impl Into<String>,
-        help: impl Into<String>,
-    ) -> Self {
-        Self {
-            place,
-            message: message.into(),
-            label: label.into(),
-            help: help.into(),
-            unverified: false,
-            within: None,
-        }
-    }
-
-    /// Narrows the label to part of the string value.
-    pub fn within(mut self, range: std::ops::Range<usize>) -> Self {
-        self.within = Some(range);
-        self
-    }
-
-    /// A requirement that could not be checked. It never passes silently.
-    pub fn unverified(
-        place: Place,
-        message: impl Into<String>,
-        label: impl Into<String>,
-        help: impl Into<String>,
-    ) -> Self {
-        Self {
-            unverified: true,
-            ..Self::new(place, message, label, help)
-        }
-    }
-}
-
-impl Gap {
-    /// The finding of a rule that needed what this gap lacks; `requirement` says what could
-    /// not be verified (`purge protection`).
-    pub fn unverified(&self, requirement: &str) -> Violation {
-        Violation::unverified(
-            self.place.clone(),
-            format!("could not verify {requirement}: {}", self.reason),
-            self.label.clone(),
-            self.remedy.clone(),
-        )
-    }
-}
+use crate::azure::{id, keyuri};
+use crate::lint::{
+    Check, Context, ExemptionUse, Level, Property, Rule, Severity, Subject, Violation,
+};
+use crate::rules;
+use crate::state::{Place, Resource, State, Unknown};
 
 /// A violation stamped by the engine.
 #[derive(Debug, Clone)]
@@ -147,8 +42,8 @@ impl Exemption {
 
     fn covers(&self, finding: &Finding) -> bool {
         self.rule.code == finding.code()
-            && (crate::arm::same_id(&self.resource, finding.resource())
-                || crate::keyuri::same_uri(&self.resource, finding.resource()))
+            && (id::same_id(&self.resource, finding.resource())
+                || keyuri::same_uri(&self.resource, finding.resource()))
     }
 }
 
@@ -191,11 +86,30 @@ impl Options {
     }
 }
 
-/// What a rule reads besides the state.
-pub struct Context<'a> {
-    pub state: &'a State,
-    pub now: DateTime<Utc>,
-    pub expiry_warning_days: i64,
+/// The lowest severity that fails the run (`--fail-on`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FailOn {
+    Note,
+    Warning,
+    #[default]
+    Error,
+    Never,
+}
+
+impl FailOn {
+    /// Whether a finding of `severity` fails the run.
+    pub fn counts(self, severity: Severity) -> bool {
+        match self {
+            Self::Note => true,
+            Self::Warning => severity >= Severity::Warning,
+            Self::Error => severity >= Severity::Error,
+            Self::Never => false,
+        }
+    }
+
+    pub fn fails(self, worst: Option<Severity>) -> bool {
+        worst.is_some_and(|w| self.counts(w))
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -238,43 +152,30 @@ pub fn run(state: &State, options: &Options) -> Report {
     let mut checked = Vec::new();
     let mut rules_passed = 0;
     for rule in rules::ALL {
-        let Some(severity) = options.level(rule).severity() else {
-            continue;
-        };
-        let Check::State(check) = rule.check else {
+        let (Some(severity), Check::State(check)) = (options.level(rule).severity(), rule.check)
+        else {
             continue;
         };
         checked.push(*rule);
         let unknown = unknown_inputs(rule, state);
         let violations = if unknown.is_empty() {
-            check(&context)
+            check(&context).unwrap_or_else(|unverified| vec![unverified])
         } else {
             unknown
         };
         if violations.is_empty() {
             rules_passed += 1;
         }
+        // Could not verify is said at the rule's own level: never stronger than a violation.
         findings.extend(violations.into_iter().map(|violation| Finding {
             rule,
-            // A requirement that could not be verified fails closed, whatever the rule's level.
-            severity: if violation.unverified && !rule.unverified_at_own_level {
-                Severity::Error
-            } else {
-                severity
-            },
+            severity,
             violation,
             exemption: None,
         }));
     }
     apply_exemptions(options, &mut findings, &mut checked, &mut rules_passed);
-    findings.sort_by(|a, b| {
-        (a.code(), a.resource(), a.pointer(), &a.violation.message).cmp(&(
-            b.code(),
-            b.resource(),
-            b.pointer(),
-            &b.violation.message,
-        ))
-    });
+    sort(&mut findings);
     Report {
         target: state.target_name(),
         findings,
@@ -283,8 +184,20 @@ pub fn run(state: &State, options: &Options) -> Report {
     }
 }
 
-/// Marks the findings that exemptions cover, then reports the exemptions that matched nothing
-/// or are past their date (CMK900, CMK901) where they are written.
+/// By code, resource, pointer and message: the order of every report.
+pub fn sort(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        (a.code(), a.resource(), a.pointer(), &a.violation.message).cmp(&(
+            b.code(),
+            b.resource(),
+            b.pointer(),
+            &b.violation.message,
+        ))
+    });
+}
+
+/// Marks the findings that exemptions cover, then runs the rules about the exemptions
+/// themselves (CMK900, CMK901), which point at where each is written.
 fn apply_exemptions(
     options: &Options,
     findings: &mut Vec<Finding>,
@@ -307,87 +220,78 @@ fn apply_exemptions(
             finding.exemption = Some(exemption.clone());
         }
     }
-    let mut extra = Vec::new();
     for rule in rules::ALL {
-        let (Some(severity), Check::Exemptions(kind)) =
+        let (Some(severity), Check::Exemptions(check)) =
             (options.level(rule).severity(), rule.check)
         else {
             continue;
         };
         checked.push(*rule);
-        let before = extra.len();
-        for (exemption, used) in options.exemptions.iter().zip(&used) {
-            let violation = match kind {
-                ExemptionCheck::Expired if exemption.expired(today) => Violation::new(
-                    exemption.place.clone(),
-                    format!(
-                        "the exemption of {} for `{}` expired on {}",
-                        exemption.rule.code,
-                        crate::arm::name_from_id(&exemption.resource),
-                        exemption.expires.map(|d| d.to_string()).unwrap_or_default()
-                    ),
-                    "past this date the exemption no longer applies",
-                    "remove the entry, or renew `expires` with a reason that still holds",
-                ),
-                ExemptionCheck::Unmatched if !exemption.expired(today) && !used => Violation::new(
-                    exemption.place.clone(),
-                    format!(
-                        "the exemption of {} for `{}` matched no finding",
-                        exemption.rule.code,
-                        crate::arm::name_from_id(&exemption.resource)
-                    ),
-                    "this entry exempts nothing",
-                    "remove the entry; compare `rule` and `resource` with the findings of `--format json`",
-                ),
-                _ => continue,
-            };
-            extra.push(Finding {
+        let before = findings.len();
+        for (exemption, matched) in options.exemptions.iter().zip(&used) {
+            let found = check(&ExemptionUse {
+                rule: exemption.rule,
+                resource: &exemption.resource,
+                expires: exemption.expires,
+                place: &exemption.place,
+                matched: *matched,
+                today,
+            });
+            findings.extend(found.map(|violation| Finding {
                 rule,
                 severity,
                 violation,
                 exemption: None,
-            });
+            }));
         }
-        if extra.len() == before {
+        if findings.len() == before {
             *rules_passed += 1;
         }
     }
-    findings.extend(extra);
 }
 
-/// The rule's inputs that a template leaves to deployment time: one unverified finding for
-/// each, at the expression, instead of a verdict on a guess.
+/// The unknowns of one subject of the state.
+fn unknowns_of(state: &State, subject: Subject) -> Vec<&Unknown> {
+    fn of<T>(resource: &Resource<T>) -> impl Iterator<Item = &Unknown> {
+        resource.unknown.iter()
+    }
+    match subject {
+        Subject::Identity => state.identity.iter().flat_map(of).collect(),
+        Subject::Vault => state.vault.iter().flat_map(of).collect(),
+        Subject::Key => state.key.iter().flat_map(of).collect(),
+        Subject::KeyVersions => state.key_versions.iter().flatten().flat_map(of).collect(),
+        Subject::Cluster => match &state.cluster {
+            Ok(Some(cluster)) => of(cluster).collect(),
+            _ => Vec::new(),
+        },
+        Subject::Alerts => state.alerts.iter().flatten().flat_map(of).collect(),
+    }
+}
+
+/// The rule's inputs that cannot be known (a template value left to deployment) or read (a
+/// value of the wrong type): one unverified finding for each, at the value, instead of a
+/// verdict on a guess.
 fn unknown_inputs(rule: &Rule, state: &State) -> Vec<Violation> {
     let mut found: Vec<Violation> = Vec::new();
-    for Read(subject, pointer) in rule.reads {
-        let unknowns = match subject {
-            Subject::Identity => state.identity.as_ref().map(|r| &r.unknown),
-            Subject::Vault => state.vault.as_ref().map(|r| &r.unknown),
-            Subject::Key => state.key.as_ref().map(|r| &r.unknown),
-            Subject::Cluster => match &state.cluster {
-                Ok(Some(cluster)) => Ok(&cluster.unknown),
-                _ => continue,
-            },
-        };
-        let Ok(unknowns) = unknowns else { continue };
-        for unknown in unknowns.iter().filter(|u| overlaps(&u.pointer, pointer)) {
-            if found
-                .iter()
-                .any(|v| v.place.absolute() == unknown.at.absolute())
+    for Property(subject, pointer) in rule.reads {
+        for unknown in unknowns_of(state, *subject) {
+            if !overlaps(&unknown.pointer, pointer)
+                || found
+                    .iter()
+                    .any(|v| v.place.absolute() == unknown.at.absolute())
             {
                 continue;
             }
-            let summary = rule.summary;
-            let requirement = summary.char_indices().nth(1).map_or_else(
-                || summary.to_lowercase(),
-                |(i, _)| format!("{}{}", summary[..i].to_lowercase(), &summary[i..]),
-            );
-            let mut violation = Violation::unverified(
-                unknown.at.clone(),
-                format!("could not verify that {requirement}: {}", unknown.reason),
-                unknown.label.clone(),
-                unknown.help.clone(),
-            );
+            let mut violation = Violation::at(unknown.at.clone())
+                .unverified()
+                .message(format!(
+                    "could not verify that {}: {}",
+                    requirement(rule),
+                    unknown.reason
+                ))
+                .label(unknown.label.clone())
+                .help(unknown.help.clone())
+                .caused_by(unknown.reason.clone());
             violation.within = unknown.within.clone();
             found.push(violation);
         }
@@ -395,36 +299,44 @@ fn unknown_inputs(rule: &Rule, state: &State) -> Vec<Violation> {
     found
 }
 
+/// The rule's summary as a clause: "the key vault has soft delete enabled".
+fn requirement(rule: &Rule) -> String {
+    let summary = rule.summary;
+    let mut chars = summary.chars();
+    match chars.next() {
+        // Two capitals: an acronym (`RSA ...`), kept.
+        Some(_) if chars.next().is_some_and(char::is_uppercase) => summary.to_string(),
+        Some(first) => format!("{}{}", first.to_lowercase(), &summary[first.len_utf8()..]),
+        None => String::new(),
+    }
+}
+
 /// One pointer is the other or lies inside it.
 fn overlaps(a: &str, b: &str) -> bool {
+    let a = a.to_ascii_lowercase();
+    let b = b.to_ascii_lowercase();
     let inside =
         |x: &str, y: &str| x == y || x.strip_prefix(y).is_some_and(|rest| rest.starts_with('/'));
-    inside(a, b) || inside(b, a)
+    inside(&a, &b) || inside(&b, &a)
 }
 
 /// The findings of several targets as one report: a finding about a resource they share (one
 /// vault for two clusters) is reported once.
 pub fn merge(reports: &[Report]) -> Report {
+    let mut seen = std::collections::HashSet::new();
     let mut findings: Vec<Finding> = Vec::new();
     for finding in reports.iter().flat_map(|r| &r.findings) {
-        let duplicate = findings.iter().any(|f| {
-            f.code() == finding.code()
-                && f.resource() == finding.resource()
-                && f.pointer() == finding.pointer()
-                && f.violation.message == finding.violation.message
-        });
-        if !duplicate {
+        let key = (
+            finding.code(),
+            finding.resource().to_string(),
+            finding.pointer().to_string(),
+            finding.violation.message.clone(),
+        );
+        if seen.insert(key) {
             findings.push(finding.clone());
         }
     }
-    findings.sort_by(|a, b| {
-        (a.code(), a.resource(), a.pointer(), &a.violation.message).cmp(&(
-            b.code(),
-            b.resource(),
-            b.pointer(),
-            &b.violation.message,
-        ))
-    });
+    sort(&mut findings);
     let checked: Vec<&'static Rule> = reports
         .first()
         .map(|r| r.checked.clone())

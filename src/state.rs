@@ -2,8 +2,12 @@
 
 use std::sync::Arc;
 
-use crate::model::{ActivityLogAlert, Cluster, Identity, Key, KeyVersion, Vault};
-use crate::source::document::SourceDoc;
+use serde_json::Value;
+
+use crate::azure::id;
+use crate::document::lenient::{self, Flaw};
+use crate::document::SourceDoc;
+use crate::model::{ActivityLogAlert, Body, Cluster, Identity, Key, KeyVersion, Vault};
 
 /// A position in some source text: which resource, and the JSON pointer inside its body.
 #[derive(Debug, Clone)]
@@ -16,11 +20,23 @@ pub struct Place {
     /// Pointer relative to the resource body.
     pub pointer: String,
     /// Where in the document the label goes when that is not `base` + `pointer`: a template
-    /// resource assembled from several declarations (a vault and its `accessPolicies` children).
+    /// resource assembled from several declarations (a vault and its `accessPolicies` children),
+    /// or a body given in another shape than ARM's.
     pub label_at: Option<String>,
 }
 
 impl Place {
+    /// A place in `doc` outside any resource body (a snapshot's `location`, an argument).
+    pub fn root(doc: &Arc<SourceDoc>, pointer: &str, resource: &str) -> Self {
+        Self {
+            doc: Arc::clone(doc),
+            base: String::new(),
+            resource: resource.to_string(),
+            pointer: pointer.to_string(),
+            label_at: None,
+        }
+    }
+
     /// Pointer inside the whole document, where the label goes.
     pub fn absolute(&self) -> String {
         self.label_at
@@ -29,14 +45,14 @@ impl Place {
     }
 }
 
-/// A property whose value cannot be known before deployment: the rules that read it report
-/// "could not verify" instead of judging a guess.
+/// A property whose value cannot be known or read: the rules that read it report "could not
+/// verify" instead of judging a guess.
 #[derive(Debug, Clone)]
 pub struct Unknown {
-    /// Pointer relative to the resource body.
+    /// Pointer relative to the resource body, in ARM's shape: what the rules' reads match.
     pub pointer: String,
     pub reason: String,
-    /// The expression, for the label.
+    /// The expression or the value, for the label.
     pub at: Place,
     /// The part of the expression responsible, as a byte range inside the string.
     pub within: Option<std::ops::Range<usize>>,
@@ -55,11 +71,21 @@ pub struct Resource<T> {
     pub id: String,
     pub doc: Arc<SourceDoc>,
     pub base: String,
-    /// Properties known only at deployment (templates).
+    /// Properties known only at deployment (templates), or of a shape ARM would not read.
     pub unknown: Vec<Unknown>,
-    /// Parts of the body declared elsewhere in the document: (pointer prefix in the body, where
-    /// that part is written in the document).
+    /// Parts of the body written elsewhere in the document: (pointer prefix in the body, where
+    /// that part is written in the document), most specific first.
     pub remap: Vec<(String, String)>,
+    /// Set when the resource does not exist yet: a template or a plan declares it, and its fix
+    /// is an edit of that code, not a command.
+    pub declared: Option<Declared>,
+}
+
+/// Code that will create a resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Declared {
+    /// An ARM template (or compiled Bicep).
+    Template,
 }
 
 impl<T> Resource<T> {
@@ -72,6 +98,7 @@ impl<T> Resource<T> {
             base,
             unknown: Vec::new(),
             remap: Vec::new(),
+            declared: None,
         }
     }
 
@@ -88,6 +115,62 @@ impl<T> Resource<T> {
             pointer,
             label_at,
         }
+    }
+
+    /// Records that the value at `pointer` could not be read.
+    pub fn flawed(&mut self, flaw: &Flaw) {
+        let property = flaw.pointer.rsplit('/').next().unwrap_or_default();
+        let at = self.at(flaw.pointer.clone());
+        self.unknown.push(Unknown {
+            pointer: flaw.pointer.clone(),
+            reason: format!("`{property}` cannot be read: {}", flaw.message),
+            at,
+            within: None,
+            label: flaw.message.clone(),
+            help: "give it the type ARM reads for this property (as `az resource show` prints it)"
+                .to_string(),
+        });
+    }
+}
+
+impl<T: Body> Resource<T> {
+    /// Reads a body written at `base` in `doc`, as ARM reads it: a body in another shape is read
+    /// in ARM's, and a value of the wrong type spoils only the rules that read it. `Err` when the
+    /// body as a whole is unusable. `fallback_id` names a body that has no `id`.
+    pub fn read(
+        body: &Value,
+        doc: &Arc<SourceDoc>,
+        base: &str,
+        fallback_id: &str,
+    ) -> Result<Self, Flaw> {
+        let (shaped, moves) = match T::arm_shape(body) {
+            Some((shaped, moves)) => (Some(shaped), moves),
+            None => (None, Vec::new()),
+        };
+        let read = lenient::read::<T>(shaped.as_ref().unwrap_or(body))?;
+        let id = read
+            .value
+            .id()
+            .filter(|i| !i.trim().is_empty())
+            .unwrap_or(fallback_id)
+            .to_string();
+        let name = read
+            .value
+            .name()
+            .map(str::to_string)
+            .or_else(|| (!id.is_empty()).then(|| id::name_from_id(&id).to_string()))
+            .unwrap_or_else(|| "(unnamed)".to_string());
+        let mut resource = Resource::new(read.value, name, id, Arc::clone(doc), base.to_string());
+        let mut remap: Vec<(String, String)> = moves
+            .into_iter()
+            .map(|(shaped, written)| (shaped, format!("{base}{written}")))
+            .collect();
+        remap.sort_by_key(|(prefix, _)| std::cmp::Reverse(prefix.len()));
+        resource.remap = remap;
+        for flaw in &read.flaws {
+            resource.flawed(flaw);
+        }
+        Ok(resource)
     }
 }
 

@@ -8,11 +8,13 @@
 //! The CI formats: SARIF (valid against the OASIS schema), GitHub workflow commands and job
 //! summary, and JUnit XML.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
-use cmk_check::engine::{self, Exemption, Options, Report};
+use cmk_check::document::SourceDoc;
+use cmk_check::engine::{self, Exemption, FailOn, Options, Report};
 use cmk_check::render::{github, junit, sarif};
-use cmk_check::source::document::SourceDoc;
 use cmk_check::source::snapshot;
 use serde_json::Value;
 
@@ -89,11 +91,20 @@ fn formats_render_as_before() {
     for relative in SNAPSHOTTED {
         let report = run(relative);
         let stem = Path::new(relative).file_stem().unwrap().to_string_lossy();
-        insta::with_settings!({ input_file => root().join(relative), omit_expression => true }, {
-            insta::assert_snapshot!(format!("{stem}.sarif"), sarif::render(&report).unwrap());
+        let mut settings = common::catalog_neutral();
+        settings.set_input_file(root().join(relative));
+        settings.set_omit_expression(true);
+        settings.bind(|| {
+            let sarif = common::sarif_without_catalog(&sarif::render(&report).unwrap());
+            insta::assert_snapshot!(format!("{stem}.sarif"), sarif);
             insta::assert_snapshot!(format!("{stem}.github"), github::render(&report));
-            insta::assert_snapshot!(format!("{stem}.step_summary"), github::step_summary(&report));
-            insta::assert_snapshot!(format!("{stem}.junit"), junit::render(std::slice::from_ref(&report)).unwrap());
+            insta::assert_snapshot!(
+                format!("{stem}.step_summary"),
+                github::step_summary(&report)
+            );
+            let cases = common::only_rules_with_findings(&report);
+            let junit = junit::render(std::slice::from_ref(&cases), FailOn::Error).unwrap();
+            insta::assert_snapshot!(format!("{stem}.junit"), junit);
         });
     }
 }
@@ -101,12 +112,23 @@ fn formats_render_as_before() {
 #[test]
 fn exempted_and_fetched_findings_render_as_before() {
     let report = with_exemption();
-    insta::assert_snapshot!("exempted.step_summary", github::step_summary(&report));
-    insta::assert_snapshot!(
-        "exempted.junit",
-        junit::render(std::slice::from_ref(&report)).unwrap()
-    );
-    insta::assert_snapshot!("fetched.github", github::render(&fetched()));
+    common::catalog_neutral().bind(|| {
+        insta::assert_snapshot!("exempted.step_summary", github::step_summary(&report));
+        let cases = common::only_rules_with_findings(&report);
+        insta::assert_snapshot!(
+            "exempted.junit",
+            junit::render(std::slice::from_ref(&cases), FailOn::Error).unwrap()
+        );
+        insta::assert_snapshot!("fetched.github", github::render(&fetched()));
+    });
+}
+
+/// The rule catalog as SARIF declares it, once for all fixtures.
+#[test]
+fn the_sarif_rule_catalog_renders_as_before() {
+    let log = sarif_json(&run(SNAPSHOTTED[0]));
+    let driver = &log["runs"][0]["tool"]["driver"];
+    insta::assert_json_snapshot!("sarif_rule_catalog", driver["rules"]);
 }
 
 #[test]
@@ -278,7 +300,11 @@ fn an_exempted_finding_is_a_sarif_suppression_and_no_annotation() {
     assert_eq!(annotations.len(), 1, "{commands}");
     assert!(annotations[0].contains(&github::escape_data(&active_message)));
     assert!(!commands.contains(&github::escape_data(&exempted_message)));
-    assert!(commands.ends_with("1 error, 0 warnings, 1 exempted; 21 of 22 rules passed\n"));
+    let checked = common::state_rules();
+    assert!(commands.ends_with(&format!(
+        "1 error, 0 warnings, 1 exempted; {} of {checked} rules passed\n",
+        checked - 1
+    )));
 
     let summary = github::step_summary(&report);
     let (table, exempted) = summary.split_once("### Exempted").unwrap();
@@ -293,6 +319,7 @@ fn github_commands_escape_like_the_toolkit() {
     let finding = &mut report.findings[0];
     finding.violation.message = "100% sure: a, b\nsecond line\r\nthird".to_string();
     finding.violation.help = "run: x, y".to_string();
+    finding.violation.fix = None;
     let place = &mut finding.violation.place;
     place.doc = SourceDoc::file("snap,shots/odd:name.json", place.doc.text().to_string());
     let out = github::render(&report);
@@ -353,15 +380,16 @@ fn junit_has_one_test_case_per_rule_with_the_right_counts() {
     let mut reports: Vec<Report> = SNAPSHOTTED.iter().map(|r| run(r)).collect();
     reports.push(with_exemption());
     for report in &reports {
-        let xml = junit::render(std::slice::from_ref(report)).unwrap();
+        let xml = junit::render(std::slice::from_ref(report), FailOn::Error).unwrap();
         let rules_with = |unverified: bool| {
             report
                 .checked
                 .iter()
                 .filter(|rule| {
+                    // Only what fails the gate fails a case.
                     let active: Vec<_> = report
                         .active()
-                        .filter(|f| f.rule.code == rule.code)
+                        .filter(|f| f.rule.code == rule.code && FailOn::Error.counts(f.severity))
                         .collect();
                     !active.is_empty()
                         && active.iter().any(|f| f.violation.unverified) == unverified
@@ -396,7 +424,7 @@ fn junit_passes_an_exempted_rule_and_says_why() {
         &report.findings[1],
         "accepted until the private endpoint lands",
     ));
-    let xml = junit::render(std::slice::from_ref(&report)).unwrap();
+    let xml = junit::render(std::slice::from_ref(&report), FailOn::Error).unwrap();
     let parsed = quick_junit::Report::deserialize_from_str(&xml).unwrap();
     let suite = &parsed.test_suites[0];
     assert_eq!((suite.failures, suite.errors), (0, 0));
@@ -415,4 +443,34 @@ fn junit_passes_an_exempted_rule_and_says_why() {
         out.contains("accepted until the private endpoint lands"),
         "{out}"
     );
+}
+
+#[test]
+fn junit_fails_a_case_only_at_or_above_fail_on() {
+    let report = run("fixtures/fail/CMK015-expires-in-10-days.json");
+    let case = |fail_on: FailOn| {
+        let xml = junit::render(std::slice::from_ref(&report), fail_on).unwrap();
+        let parsed = quick_junit::Report::deserialize_from_str(&xml).unwrap();
+        parsed.test_suites[0]
+            .test_cases
+            .iter()
+            .find(|c| c.name.as_str().starts_with("CMK015"))
+            .cloned()
+            .unwrap()
+    };
+    // A warning does not fail the default gate: the case passes and carries the finding.
+    let passing = case(FailOn::Error);
+    assert!(matches!(
+        passing.status,
+        quick_junit::TestCaseStatus::Success { .. }
+    ));
+    assert!(passing
+        .properties
+        .iter()
+        .any(|p| p.name.as_str() == "cmk-check.warning"));
+    let failing = case(FailOn::Warning);
+    assert!(matches!(
+        failing.status,
+        quick_junit::TestCaseStatus::NonSuccess { .. }
+    ));
 }

@@ -8,7 +8,8 @@
 //! The traps of the requirements, one by one: each test changes the clean snapshot in one way
 //! and says which rules must (not) fire.
 
-use cmk_check::engine::{self, Finding, Options, Severity};
+use cmk_check::engine::{self, Finding, Options};
+use cmk_check::lint::Severity;
 use cmk_check::source::snapshot;
 use serde_json::{json, Value};
 
@@ -193,6 +194,9 @@ fn a_data_plane_key_bundle_is_read_from_its_modulus() {
         bundle["key"]["kid"] = json!(
             "https://kv-cmk-prod.vault.azure.net/keys/cmk-citus/7f3c2a9be4d14c1f9a0b6d5e8c7f1a2b"
         );
+        // The example comes from a vault without purge protection (`Recoverable+Purgeable`),
+        // which CMK024 would hold against the clean vault it is paired with here.
+        bundle["attributes"]["recoveryLevel"] = json!("Recoverable");
         s["key"] = bundle;
     });
     assert!(
@@ -228,13 +232,36 @@ fn a_key_that_lost_enabled_is_unverified_not_passed() {
 }
 
 #[test]
-fn unverified_warnings_fail_closed_at_error_level() {
+fn key_versions_are_needed_only_after_a_recent_rotation() {
+    // The current version is months old: no rotation is in its grace period.
     let found = findings(|s| {
         s.as_object_mut().unwrap().remove("keyVersions");
     });
+    assert!(found.is_empty(), "{found:?}");
+    // Created an hour ago: the previous version must still be enabled, which only the versions
+    // list can tell.
+    let found = findings(|s| {
+        s.as_object_mut().unwrap().remove("keyVersions");
+        s["key"]["properties"]["attributes"]["created"] = json!(1_795_777_200);
+    });
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].code(), "CMK020");
-    assert_eq!(found[0].severity, Severity::Error);
+    assert!(found[0].violation.unverified);
+}
+
+#[test]
+fn could_not_verify_is_reported_at_the_rules_own_level() {
+    let found = findings(|s| {
+        s.as_object_mut().unwrap().remove("keyVersions");
+        s["key"]["properties"]["attributes"]
+            .as_object_mut()
+            .unwrap()
+            .remove("created");
+    });
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].code(), "CMK020");
+    // A warning rule's violation cannot fail the gate, so neither can its unverified form.
+    assert_eq!(found[0].severity, Severity::Warning);
 }
 
 #[test]

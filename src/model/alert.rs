@@ -1,7 +1,11 @@
 use serde::Deserialize;
+use serde_json::Value;
+
+use super::{unflatten, Body, Moves};
 
 /// `GET /subscriptions/{s}/providers/Microsoft.Insights/activityLogAlerts` item, api-version
-/// 2020-10-01.
+/// 2020-10-01; `az monitor activity-log alert list` prints the same with its properties at the
+/// top level.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ActivityLogAlert {
     pub id: Option<String>,
@@ -81,6 +85,18 @@ impl ActivityLogAlert {
                         .is_some_and(|id| !id.trim().is_empty())
                 })
             })
+    }
+}
+
+impl Body for ActivityLogAlert {
+    fn arm_shape(body: &Value) -> Option<(Value, Moves)> {
+        unflatten(body, &["scopes", "condition", "actions", "enabled"])
+    }
+    fn id(&self) -> Option<&str> {
+        self.id.as_deref()
+    }
+    fn name(&self) -> Option<&str> {
+        self.name.as_deref()
     }
 }
 

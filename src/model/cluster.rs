@@ -2,6 +2,8 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use super::Body;
+
 /// `Microsoft.DBforPostgreSQL/serverGroupsv2`: the GET body of an existing cluster, or the PUT
 /// body of a planned one (which has no `provisioningState`).
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -37,6 +39,9 @@ pub struct DataEncryption {
     pub primary_user_assigned_identity_id: Option<String>,
 }
 
+/// `dataEncryption.type` of a cluster that uses a customer-managed key.
+pub const CUSTOMER_MANAGED: &str = "AzureKeyVault";
+
 impl Cluster {
     pub fn data_encryption(&self) -> Option<&DataEncryption> {
         self.properties.as_ref()?.data_encryption.as_ref()
@@ -52,6 +57,15 @@ impl Cluster {
     pub fn uses_customer_managed_key(&self) -> bool {
         self.data_encryption()
             .and_then(|d| d.encryption_type.as_deref())
-            .is_some_and(|t| t.eq_ignore_ascii_case("AzureKeyVault"))
+            .is_some_and(|t| t.eq_ignore_ascii_case(CUSTOMER_MANAGED))
+    }
+}
+
+impl Body for Cluster {
+    fn id(&self) -> Option<&str> {
+        self.id.as_deref()
+    }
+    fn name(&self) -> Option<&str> {
+        self.name.as_deref()
     }
 }

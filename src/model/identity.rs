@@ -1,6 +1,10 @@
 use serde::Deserialize;
+use serde_json::Value;
 
-/// `GET Microsoft.ManagedIdentity/userAssignedIdentities/{name}`.
+use super::{unflatten, Body, Moves};
+
+/// `GET Microsoft.ManagedIdentity/userAssignedIdentities/{name}`; `az identity show` prints the
+/// same with `principalId`, `clientId` and `tenantId` at the top level.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct Identity {
     pub id: Option<String>,
@@ -23,10 +27,19 @@ impl Identity {
     pub fn principal_id(&self) -> Option<&str> {
         self.properties.as_ref()?.principal_id.as_deref()
     }
-    pub fn client_id(&self) -> Option<&str> {
-        self.properties.as_ref()?.client_id.as_deref()
-    }
     pub fn tenant_id(&self) -> Option<&str> {
         self.properties.as_ref()?.tenant_id.as_deref()
+    }
+}
+
+impl Body for Identity {
+    fn arm_shape(body: &Value) -> Option<(Value, Moves)> {
+        unflatten(body, &["principalId", "clientId", "tenantId"])
+    }
+    fn id(&self) -> Option<&str> {
+        self.id.as_deref()
+    }
+    fn name(&self) -> Option<&str> {
+        self.name.as_deref()
     }
 }

@@ -1,6 +1,8 @@
 use serde::Deserialize;
 
-/// `GET Microsoft.KeyVault/vaults/{name}`.
+use super::Body;
+
+/// `GET Microsoft.KeyVault/vaults/{name}`, which `az keyvault show` prints as it is.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct Vault {
     pub id: Option<String>,
@@ -13,6 +15,7 @@ pub struct Vault {
 #[serde(rename_all = "camelCase")]
 pub struct VaultProperties {
     pub tenant_id: Option<String>,
+    pub sku: Option<Sku>,
     pub vault_uri: Option<String>,
     pub access_policies: Option<Vec<AccessPolicy>>,
     pub enable_soft_delete: Option<bool>,
@@ -21,6 +24,13 @@ pub struct VaultProperties {
     pub enable_rbac_authorization: Option<bool>,
     pub public_network_access: Option<String>,
     pub network_acls: Option<NetworkAcls>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Sku {
+    pub family: Option<String>,
+    /// `standard` or `premium`.
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -46,5 +56,14 @@ pub struct Permissions {
 impl Vault {
     pub fn props(&self) -> Option<&VaultProperties> {
         self.properties.as_ref()
+    }
+}
+
+impl Body for Vault {
+    fn id(&self) -> Option<&str> {
+        self.id.as_deref()
+    }
+    fn name(&self) -> Option<&str> {
+        self.name.as_deref()
     }
 }

@@ -3,8 +3,9 @@
 
 use std::fmt::Write as _;
 
-use crate::engine::{Finding, Report, Severity};
-use crate::render::sarif::{file_region, resource_ref};
+use crate::engine::{Finding, Report};
+use crate::lint::Severity;
+use crate::render::span::{file_region, printable, resource_ref};
 use crate::render::summary_line;
 
 /// One workflow command per finding that counts, then the summary line.
@@ -27,7 +28,7 @@ fn command(finding: &Finding) -> String {
     };
     let mut properties = Vec::new();
     let mut message = finding.violation.message.clone();
-    match file_region(finding) {
+    match file_region(&finding.violation) {
         Some(region) => {
             properties.push(("file", region.path));
             properties.push(("line", region.start_line.to_string()));
@@ -46,7 +47,7 @@ fn command(finding: &Finding) -> String {
         format!("{} {}", finding.rule.code, finding.rule.name),
     ));
     message.push('\n');
-    message.push_str(&finding.violation.help);
+    message.push_str(&finding.violation.help_text());
     let properties = properties
         .iter()
         .map(|(key, value)| format!("{key}={}", escape_property(value)))
@@ -58,9 +59,12 @@ fn command(finding: &Finding) -> String {
 /// The escaping of `@actions/core` for a command's message: a raw newline would end the
 /// command, and `%` starts an escape.
 pub fn escape_data(text: &str) -> String {
-    text.replace('%', "%25")
+    let escaped = text
+        .replace('%', "%25")
         .replace('\r', "%0D")
-        .replace('\n', "%0A")
+        .replace('\n', "%0A");
+    // What is left that a terminal would act on is made visible.
+    printable(&escaped).into_owned()
 }
 
 /// The escaping of `@actions/core` for a property value, where `:` and `,` are separators.
@@ -137,7 +141,8 @@ fn rule_ref(finding: &Finding) -> String {
 /// A table cell: a `|` would end the cell (GitHub honours `\|` even inside code spans) and a
 /// newline the row.
 fn cell(text: &str) -> String {
-    text.replace('|', "\\|")
+    printable(text)
+        .replace('|', "\\|")
         .replace("\r\n", "<br>")
         .replace('\n', "<br>")
 }

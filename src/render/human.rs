@@ -1,13 +1,18 @@
 //! rustc/miette-style diagnostics: one report per finding, labelled in the user's own file.
+//! Findings that one missing or unreadable input made unverifiable are one report.
 
 use std::fmt;
+use std::sync::Arc;
 
 use miette::{
     Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NarratableReportHandler,
     SourceCode,
 };
 
-use crate::engine::{Finding, Report, Severity};
+use crate::document::SourceDoc;
+use crate::engine::{Finding, Report};
+use crate::lint::Severity;
+use crate::render::span::{label, printable, wrap};
 use crate::render::summary_line;
 
 /// How to draw the reports.
@@ -31,8 +36,8 @@ impl Style {
 
 pub fn render(report: &Report, style: Style) -> String {
     let mut out = String::new();
-    for finding in report.active() {
-        let diagnostic = FindingDiagnostic::new(finding);
+    for group in groups(report) {
+        let diagnostic = Shown::new(&group, style.width);
         let rendered = if style.narrated {
             NarratableReportHandler::new().render_report(&mut out, &diagnostic)
         } else {
@@ -41,21 +46,16 @@ pub fn render(report: &Report, style: Style) -> String {
             } else {
                 GraphicalTheme::unicode_nocolor()
             };
+            // The text comes wrapped: prose by words, commands and IDs never.
             GraphicalReportHandler::new_themed(theme)
                 .with_width(style.width)
-                // A word broken inside, even at a hyphen, would break a command when copied.
-                .with_break_words(false)
-                .with_word_splitter(textwrap::WordSplitter::NoHyphenation)
+                .with_wrap_lines(false)
                 .with_urls(style.color)
                 .render_report(&mut out, &diagnostic)
         };
         // Writing into a String cannot fail; a failure would only lose this one report.
         if rendered.is_err() {
-            out.push_str(&format!(
-                "{}: {}\n",
-                finding.code(),
-                finding.violation.message
-            ));
+            out.push_str(&format!("{}: {}\n", diagnostic.code, diagnostic.message));
         }
         out.push('\n');
     }
@@ -64,60 +64,142 @@ pub fn render(report: &Report, style: Style) -> String {
     out
 }
 
-/// A finding seen through miette's eyes.
-#[derive(Debug)]
-pub struct FindingDiagnostic<'a> {
-    finding: &'a Finding,
-    label: LabeledSpan,
-    help: String,
+/// The findings that count, those with one cause at one place together, in report order.
+fn groups(report: &Report) -> Vec<Vec<&Finding>> {
+    let mut groups: Vec<Vec<&Finding>> = Vec::new();
+    let mut index: std::collections::HashMap<(usize, String, String), usize> =
+        std::collections::HashMap::new();
+    for finding in report.active() {
+        let violation = &finding.violation;
+        let Some(cause) = violation.cause.as_ref().filter(|_| violation.unverified) else {
+            groups.push(vec![finding]);
+            continue;
+        };
+        let key = (
+            Arc::as_ptr(&violation.place.doc) as usize,
+            violation.place.absolute(),
+            cause.clone(),
+        );
+        match index.get(&key) {
+            Some(&at) => groups[at].push(finding),
+            None => {
+                index.insert(key, groups.len());
+                groups.push(vec![finding]);
+            }
+        }
+    }
+    groups
 }
 
-impl<'a> FindingDiagnostic<'a> {
-    pub fn new(finding: &'a Finding) -> Self {
-        let place = &finding.violation.place;
-        let anchor = place.doc.anchor(&place.absolute());
-        let text = if anchor.exact {
-            finding.violation.label.clone()
-        } else {
-            let property = place.pointer.rsplit('/').next().unwrap_or_default();
-            format!("`{property}` is missing; {}", finding.violation.label)
-        };
-        let (offset, len) = match (&finding.violation.within, anchor.exact) {
-            // Inside a string value: skip its opening quote.
-            (Some(range), true) if range.end < anchor.len => {
-                (anchor.offset + 1 + range.start, range.len())
+/// One report as miette draws it.
+#[derive(Debug)]
+struct Shown {
+    code: String,
+    severity: Severity,
+    message: String,
+    help: String,
+    url: &'static str,
+    doc: Arc<SourceDoc>,
+    label: LabeledSpan,
+}
+
+impl Shown {
+    fn new(group: &[&Finding], width: usize) -> Self {
+        let first = group[0];
+        let violation = &first.violation;
+        let spot = label(violation);
+        let severity = group
+            .iter()
+            .map(|f| f.severity)
+            .max()
+            .unwrap_or(first.severity);
+        let (code, message, help) = match group {
+            [one] => (
+                format!("{}({})", one.rule.code, one.rule.name),
+                violation.message.clone(),
+                violation.help.clone(),
+            ),
+            many => {
+                let cause = violation.cause.clone().unwrap_or_default();
+                let codes: Vec<&str> = many.iter().map(|f| f.rule.code).collect();
+                let requirements: Vec<String> = many
+                    .iter()
+                    .map(|f| format!("{} ({})", requirement_of(f, &cause), f.rule.code))
+                    .collect();
+                (
+                    codes.join(", "),
+                    format!("could not verify {} requirements: {cause}", many.len()),
+                    format!(
+                        "{}\nnot verified: {}",
+                        violation.help,
+                        requirements.join("; ")
+                    ),
+                )
             }
-            _ => (anchor.offset, anchor.len),
         };
-        let help = format!(
-            "{}\nsee `cmk-check explain {}` for why this matters",
-            finding.violation.help,
-            finding.code()
-        );
+        let mut help = wrap(&printable(&help), width.saturating_sub(8));
+        for line in violation.fix.iter().flat_map(|fix| fix.lines()) {
+            if !help.is_empty() {
+                help.push('\n');
+            }
+            help.push_str(&printable(line));
+        }
+        let explain = match group {
+            [one] => format!(
+                "see `cmk-check explain {}` for why this matters",
+                one.rule.code
+            ),
+            _ => format!(
+                "see `cmk-check explain {}` (and the others) for why these matter",
+                first.rule.code
+            ),
+        };
+        if !help.is_empty() {
+            help.push('\n');
+        }
+        help.push_str(&explain);
         Self {
-            finding,
-            label: LabeledSpan::new_primary_with_span(Some(text), (offset, len)),
+            code: printable(&code).into_owned(),
+            severity,
+            message: wrap(&printable(&message), width.saturating_sub(4)),
             help,
+            url: first.rule.url,
+            doc: Arc::clone(&violation.place.doc),
+            label: LabeledSpan::new_primary_with_span(
+                Some(printable(&spot.text).into_owned()),
+                (spot.offset, spot.len),
+            ),
         }
     }
 }
 
-impl fmt::Display for FindingDiagnostic<'_> {
+/// What a finding of a group could not verify: its message without the shared cause.
+fn requirement_of(finding: &Finding, cause: &str) -> String {
+    let message = &finding.violation.message;
+    let without_cause = message
+        .strip_suffix(cause)
+        .map_or(message.as_str(), |m| m.trim_end_matches(": "));
+    without_cause
+        .strip_prefix("could not verify ")
+        .unwrap_or(without_cause)
+        .to_string()
+}
+
+impl fmt::Display for Shown {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.finding.violation.message)
+        f.write_str(&self.message)
     }
 }
 
-impl std::error::Error for FindingDiagnostic<'_> {}
+impl std::error::Error for Shown {}
 
-impl Diagnostic for FindingDiagnostic<'_> {
+impl Diagnostic for Shown {
     fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        let rule = self.finding.rule;
-        Some(Box::new(format!("{}({})", rule.code, rule.name)))
+        Some(Box::new(&self.code))
     }
 
     fn severity(&self) -> Option<miette::Severity> {
-        Some(match self.finding.severity {
+        Some(match self.severity {
             Severity::Error => miette::Severity::Error,
             Severity::Warning => miette::Severity::Warning,
             Severity::Note => miette::Severity::Advice,
@@ -125,7 +207,7 @@ impl Diagnostic for FindingDiagnostic<'_> {
     }
 
     fn url<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        Some(Box::new(self.finding.rule.url))
+        Some(Box::new(self.url))
     }
 
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
@@ -133,7 +215,7 @@ impl Diagnostic for FindingDiagnostic<'_> {
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        Some(&self.finding.violation.place.doc.source)
+        Some(&*self.doc)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {

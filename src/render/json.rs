@@ -2,7 +2,8 @@
 
 use serde::Serialize;
 
-use crate::engine::{Report, Severity};
+use crate::engine::Report;
+use crate::lint::{Fix, Severity};
 
 pub const VERSION: u32 = 1;
 
@@ -21,11 +22,22 @@ struct JsonFinding<'a> {
     message: &'a str,
     resource: &'a str,
     pointer: &'a str,
-    help: &'a str,
+    help: String,
     unverified: bool,
+    /// Added after v1's first fields: the commands or the edit that fix the finding.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fix: Option<JsonFix<'a>>,
     /// Added after v1's first fields: present only on findings a config exemption covers.
     #[serde(skip_serializing_if = "Option::is_none")]
     exemption: Option<JsonExemption<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonFix<'a> {
+    /// `inPlace` (run these), `replace` (it cannot be fixed where it is: create these instead)
+    /// or `edit` (change the code that declares it).
+    kind: &'static str,
+    lines: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -57,8 +69,16 @@ pub fn render(report: &Report) -> Result<String, serde_json::Error> {
             message: &f.violation.message,
             resource: f.resource(),
             pointer: f.pointer(),
-            help: &f.violation.help,
+            help: f.violation.help_text(),
             unverified: f.violation.unverified,
+            fix: f.violation.fix.as_ref().map(|fix| JsonFix {
+                kind: match fix {
+                    Fix::InPlace(_) => "inPlace",
+                    Fix::Replace(_) => "replace",
+                    Fix::Edit(_) => "edit",
+                },
+                lines: fix.lines(),
+            }),
             exemption: f.exemption.as_ref().map(|e| JsonExemption {
                 reason: &e.reason,
                 expires: e.expires.map(|d| d.to_string()),

@@ -1,15 +1,18 @@
 //! Renderers: each turns a [`Report`](crate::engine::Report) into the text of one format.
 
+pub mod catalog;
 pub mod github;
 pub mod human;
 pub mod json;
 pub mod junit;
 pub mod sarif;
+pub mod span;
 
-use crate::engine::{Report, Severity};
+use crate::engine::{FailOn, Report};
+use crate::lint::Severity;
 
 /// The report formats of `cmk-check check --format`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// rustc-style diagnostics for people
     Human,
@@ -24,22 +27,20 @@ pub enum Format {
 }
 
 /// The reports of one run in `format`: JUnit keeps a suite per target, the other formats show
-/// the findings of all targets together.
+/// the findings of all targets together (`merged`).
 pub fn render(
     reports: &[Report],
+    merged: &Report,
     format: Format,
     style: human::Style,
+    fail_on: FailOn,
 ) -> Result<String, RenderError> {
-    if format == Format::Junit {
-        return junit::render(reports);
-    }
-    let report = crate::engine::merge(reports);
     Ok(match format {
-        Format::Human => human::render(&report, style),
-        Format::Json => json::render(&report)?,
-        Format::Sarif => sarif::render(&report)?,
-        Format::Github => github::render(&report),
-        Format::Junit => junit::render(std::slice::from_ref(&report))?,
+        Format::Human => human::render(merged, style),
+        Format::Json => json::render(merged)?,
+        Format::Sarif => sarif::render(merged)?,
+        Format::Github => github::render(merged),
+        Format::Junit => junit::render(reports, fail_on)?,
     })
 }
 

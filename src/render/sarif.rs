@@ -10,10 +10,12 @@ use serde_sarif::sarif::{
     Result as SarifResult, ResultLevel, Run, Sarif, Suppression, Tool, ToolComponent,
 };
 
-use crate::engine::{Finding, Level, Report, Severity};
+use crate::engine::{Finding, Report};
+use crate::lint::Rule;
+use crate::lint::{Level, Severity};
+use crate::render::span::{file_region, label, printable, resource_ref};
 use crate::render::RenderError;
-use crate::rules::{self, Rule};
-use crate::source::document::Origin;
+use crate::rules;
 use crate::state::Place;
 
 /// The schema the output is validated against in the tests (the OASIS errata 01 edition).
@@ -147,7 +149,11 @@ fn result(finding: &Finding, seen: &mut HashMap<String, usize>) -> SarifResult {
         .level(level)
         .message(
             Message::builder()
-                .text(format!("{}\n\n{}", violation.message, violation.help))
+                .text(format!(
+                    "{}\n\n{}",
+                    printable(&violation.message),
+                    printable(&violation.help_text())
+                ))
                 .build(),
         )
         .locations(vec![location(finding)])
@@ -194,9 +200,13 @@ fn location(finding: &Finding) -> Location {
         .build();
     let mut location = Location::builder()
         .logical_locations(vec![logical])
-        .message(Message::builder().text(label(finding)).build())
+        .message(
+            Message::builder()
+                .text(printable(&label(&finding.violation).text).as_ref())
+                .build(),
+        )
         .build();
-    if let Some(region) = file_region(finding) {
+    if let Some(region) = file_region(&finding.violation) {
         location.physical_location = Some(
             PhysicalLocation::builder()
                 .artifact_location(
@@ -250,17 +260,6 @@ fn to_i64(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-/// What the human report says at the offending property, including that it is missing.
-fn label(finding: &Finding) -> String {
-    let place = &finding.violation.place;
-    if place.doc.anchor(&place.absolute()).exact {
-        finding.violation.label.clone()
-    } else {
-        let property = place.pointer.rsplit('/').next().unwrap_or_default();
-        format!("`{property}` is missing; {}", finding.violation.label)
-    }
-}
-
 /// A stable identity of the finding across runs: the rule, the resource (ARM IDs and key URIs
 /// compare without case, and ARM is not consistent about the case it returns) and the pointer.
 /// Line numbers stay out: reformatting a snapshot must not reopen a result. FNV-1a is used
@@ -284,67 +283,6 @@ fn fingerprint(finding: &Finding, seen: &mut HashMap<String, usize>) -> String {
     } else {
         format!("{hash}:{count}")
     }
-}
-
-/// A place in a file the user gave, in the 1-based lines and columns (characters, end
-/// exclusive) that SARIF regions and GitHub annotations use.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct FileRegion {
-    /// The document's name with forward slashes and no leading `./`.
-    pub path: String,
-    pub start_line: usize,
-    pub start_column: usize,
-    pub end_line: usize,
-    pub end_column: usize,
-}
-
-/// The region of a finding, or `None` when its text was fetched from Azure and so is no file a
-/// code-scanning dashboard could open.
-pub(crate) fn file_region(finding: &Finding) -> Option<FileRegion> {
-    let place = &finding.violation.place;
-    if place.doc.origin != Origin::File {
-        return None;
-    }
-    let anchor = place.doc.anchor(&place.absolute());
-    // The same narrowing as the human report: a bad part of a key URI, inside the quotes.
-    let (offset, len) = match (&finding.violation.within, anchor.exact) {
-        (Some(range), true) if range.end < anchor.len => {
-            (anchor.offset + 1 + range.start, range.len())
-        }
-        _ => (anchor.offset, anchor.len),
-    };
-    let (start_line, start_column) = place.doc.line_col(offset);
-    let (end_line, end_column) = place.doc.line_col(offset + len);
-    Some(FileRegion {
-        path: relative_path(place.doc.name()),
-        start_line,
-        start_column,
-        end_line,
-        end_column,
-    })
-}
-
-/// `resource#pointer`: where a finding is when there is no file to point into.
-pub(crate) fn resource_ref(place: &Place) -> String {
-    let resource = if place.resource.is_empty() {
-        place.doc.name()
-    } else {
-        place.resource.as_str()
-    };
-    if place.pointer.is_empty() {
-        resource.to_string()
-    } else {
-        format!("{resource}#{}", place.pointer)
-    }
-}
-
-/// Dashboards resolve paths against the repository root with `/` separators.
-fn relative_path(name: &str) -> String {
-    let mut path = name.replace('\\', "/");
-    while let Some(rest) = path.strip_prefix("./") {
-        path = rest.to_string();
-    }
-    path
 }
 
 /// A path as a URI reference: relative paths stay relative, absolute ones become `file:` URIs.
@@ -400,7 +338,7 @@ mod tests {
     #[test]
     fn paths_become_uri_references() {
         assert_eq!(
-            artifact_uri(&relative_path("./a\\b c.json")),
+            artifact_uri(&crate::render::span::relative_path("./a\\b c.json")),
             "a/b%20c.json"
         );
         assert_eq!(artifact_uri("/tmp/x:y.json"), "file:///tmp/x%3Ay.json");

@@ -1,6 +1,5 @@
-use super::{Check, Read, Rule, Subject, HOW_TO_URL};
-use crate::arm;
-use crate::engine::{Context, Level, Violation};
+use crate::azure::{docs, id, IDENTITY_TYPE};
+use crate::lint::{Check, Context, Fix, Input, Level, Outcome, Property, Rule, Subject, Violation};
 
 pub static RULE: Rule = Rule {
     code: "CMK001",
@@ -8,74 +7,82 @@ pub static RULE: Rule = Rule {
     default_level: Level::Deny,
     summary: "The identity is a user-assigned managed identity",
     doc: include_str!("../../rules/CMK001.md"),
-    url: HOW_TO_URL,
-    unverified_at_own_level: false,
+    url: docs::HOW_TO,
     reads: &[
-        Read(Subject::Identity, "/type"),
-        Read(Subject::Cluster, "/identity/type"),
+        Property(Subject::Identity, "/type"),
+        Property(Subject::Identity, "/id"),
+        Property(Subject::Cluster, "/identity/type"),
     ],
+    breakable_in: &[Input::Snapshot, Input::Template],
     check: Check::State(check),
 };
 
-const USER_ASSIGNED: &str = "Microsoft.ManagedIdentity/userAssignedIdentities";
-
-fn check(cx: &Context<'_>) -> Vec<Violation> {
+fn check(cx: &Context<'_>) -> Outcome {
     let mut found = Vec::new();
-    match &cx.state.identity {
-        Err(gap) => found.push(gap.unverified("that the identity is user-assigned")),
+    match cx.identity("that the identity is user-assigned") {
+        Err(unverified) => found.push(unverified),
         Ok(identity) => {
             let (kind, pointer) = match &identity.body.resource_type {
                 Some(kind) => (Some(kind.clone()), "/type"),
                 None => (
-                    identity.body.id.as_deref().and_then(arm::type_from_id),
+                    identity.body.id.as_deref().and_then(id::type_from_id),
                     "/id",
                 ),
             };
             match kind {
-                None => found.push(Violation::unverified(
-                    identity.at("/type"),
-                    format!("could not verify that identity `{}` is user-assigned: its body has neither `type` nor `id`", identity.name),
-                    format!("must be `{USER_ASSIGNED}`"),
-                    "record the whole body ARM returns: `az identity show --ids <identity-id>`",
-                )),
-                Some(kind) if !kind.eq_ignore_ascii_case(USER_ASSIGNED) => found.push(Violation::new(
-                    identity.at(pointer),
-                    format!("identity `{}` is a `{kind}`, not a user-assigned managed identity", identity.name),
-                    format!("must be `{USER_ASSIGNED}`"),
-                    "create a user-assigned identity in the cluster's region: `az identity create --name <identity> --resource-group <resource-group> --location <region>`",
-                )),
+                None => found.push(
+                    Violation::at(identity.at("/type"))
+                        .unverified()
+                        .message(format!("could not verify that identity `{}` is user-assigned: its body has neither `type` nor `id`", identity.name))
+                        .label(format!("must be `{IDENTITY_TYPE}`"))
+                        .help("record the whole body ARM returns: `az identity show --ids <identity-id>`"),
+                ),
+                Some(kind) if !kind.eq_ignore_ascii_case(IDENTITY_TYPE) => found.push(
+                    Violation::at(identity.at(pointer))
+                        .message(format!("identity `{}` is a `{kind}`, not a user-assigned managed identity", identity.name))
+                        .label(format!("must be `{IDENTITY_TYPE}`"))
+                        .help("create a user-assigned identity in the cluster's region, then give its resource ID to the cluster")
+                        .fix(Fix::Replace(vec![
+                            "az identity create --name <identity> --resource-group <resource-group> --location <region>".to_string(),
+                        ])),
+                ),
                 Some(_) => {}
             }
         }
     }
-    let cluster = match &cx.state.cluster {
-        Ok(cluster) => cluster.as_ref(),
-        Err(gap) => {
-            found.push(gap.unverified("the cluster's identity type"));
+    let cluster = match cx.cluster("the cluster's identity type") {
+        Ok(cluster) => cluster,
+        Err(unverified) => {
+            found.push(unverified);
             None
         }
     };
     if let Some(cluster) = cluster {
         // An existing cluster without CMK is CMK018's business, not a wrong identity.
         if cluster.body.exists() && !cluster.body.uses_customer_managed_key() {
-            return found;
+            return Ok(found);
         }
-        let help = "give the cluster the identity: `\"identity\": {\"type\": \"UserAssigned\", \"userAssignedIdentities\": {\"<identity-id>\": {}}}`";
-        match cluster.body.identity.as_ref().and_then(|i| i.identity_type.as_deref()) {
-            Some(kind) if kind.eq_ignore_ascii_case("UserAssigned") => {}
-            Some(kind) => found.push(Violation::new(
-                cluster.at("/identity/type"),
-                format!("cluster `{}` has identity type `{kind}`; customer-managed-key encryption needs a user-assigned identity", cluster.name),
-                "must be `UserAssigned`",
-                help,
-            )),
-            None => found.push(Violation::new(
-                cluster.at("/identity/type"),
-                format!("cluster `{}` has no user-assigned identity", cluster.name),
-                "must be `UserAssigned`",
-                help,
-            )),
-        }
+        let fix = Fix::Edit(
+            "\"identity\": {\"type\": \"UserAssigned\", \"userAssignedIdentities\": {\"<identity-id>\": {}}}"
+                .to_string(),
+        );
+        let kind = cluster
+            .body
+            .identity
+            .as_ref()
+            .and_then(|i| i.identity_type.as_deref());
+        let message = match kind {
+            Some(kind) if kind.eq_ignore_ascii_case("UserAssigned") => return Ok(found),
+            Some(kind) => format!("cluster `{}` has identity type `{kind}`; customer-managed-key encryption needs a user-assigned identity", cluster.name),
+            None => format!("cluster `{}` has no user-assigned identity", cluster.name),
+        };
+        found.push(
+            Violation::at(cluster.at("/identity/type"))
+                .message(message)
+                .label("must be `UserAssigned`")
+                .help("give the cluster the identity")
+                .fix(fix),
+        );
     }
-    found
+    Ok(found)
 }

@@ -1,7 +1,6 @@
-use super::{Check, Read, Rule, Subject, HOW_TO_URL};
-use crate::arm;
-use crate::engine::{Context, Level, Violation};
-use crate::state::{Gap, Resource};
+use crate::azure::{docs, id};
+use crate::lint::{Check, Context, Fix, Input, Level, Outcome, Property, Rule, Subject, Violation};
+use crate::state::Resource;
 
 pub static RULE: Rule = Rule {
     code: "CMK002",
@@ -9,105 +8,103 @@ pub static RULE: Rule = Rule {
     default_level: Level::Deny,
     summary: "The identity and the key vault are in the cluster's region",
     doc: include_str!("../../rules/CMK002.md"),
-    url: HOW_TO_URL,
-    unverified_at_own_level: false,
+    url: docs::HOW_TO,
     reads: &[
-        Read(Subject::Identity, "/location"),
-        Read(Subject::Vault, "/location"),
-        Read(Subject::Cluster, "/location"),
+        Property(Subject::Identity, "/location"),
+        Property(Subject::Vault, "/location"),
+        Property(Subject::Cluster, "/location"),
     ],
+    breakable_in: &[Input::Snapshot, Input::Template],
     check: Check::State(check),
 };
 
-fn check(cx: &Context<'_>) -> Vec<Violation> {
-    let region = match &cx.state.location {
-        Ok(region) => region,
-        Err(gap) => {
-            return vec![
-                gap.unverified("that the identity and the vault are in the cluster's region")
-            ]
-        }
-    };
+fn check(cx: &Context<'_>) -> Outcome {
+    let region = cx.location("that the identity and the vault are in the cluster's region")?;
+    let target = id::normalize_region(&region.value);
     let mut found = Vec::new();
-    let identity = cx
-        .state
-        .identity
-        .as_ref()
-        .map(|r| (r, r.body.location.as_deref()));
-    compare(
-        &mut found,
-        &region.value,
-        "identity",
-        identity,
-        |name, region, group| {
-            format!("resources cannot move between regions: create the identity there: `az identity create --name {name} --resource-group {group} --location {region}`")
-        },
-    );
-    let vault = cx
-        .state
-        .vault
-        .as_ref()
-        .map(|r| (r, r.body.location.as_deref()));
-    compare(
-        &mut found,
-        &region.value,
-        "Key Vault",
-        vault,
-        |name, region, group| {
-            format!("a vault cannot move between regions: create one there with a new key: `az keyvault create --name <new-vault> --resource-group {group} --location {region} --retention-days 90 --enable-purge-protection true` (vault `{name}` stays where it is)")
-        },
-    );
+    match cx.identity("the region of the identity") {
+        Err(unverified) => found.push(unverified),
+        Ok(identity) => {
+            let group = id::resource_group_from_id(&identity.id).unwrap_or("<resource-group>");
+            // Names are unique per resource group: the new identity needs its own.
+            let fix = Fix::Replace(vec![format!(
+                "az identity create --name {}-{target} --resource-group {group} --location {target}",
+                identity.name
+            )]);
+            compare(&mut found, &target, "identity", identity, identity.body.location.as_deref(),
+                "resources cannot move between regions: create an identity in the cluster's region and use it instead", fix);
+        }
+    }
+    match cx.vault("the region of the key vault") {
+        Err(unverified) => found.push(unverified),
+        Ok(vault) => {
+            let group = id::resource_group_from_id(&vault.id).unwrap_or("<resource-group>");
+            let fix = Fix::Replace(vec![super::create_vault(group, &target)]);
+            compare(&mut found, &target, "Key Vault", vault, vault.body.location.as_deref(),
+                &format!("a vault cannot move between regions: create one in the cluster's region with a new key (vault `{}` stays where it is)", vault.name), fix);
+        }
+    }
     // A cluster that could not be read is reported by the rules that need its body.
     if let Ok(Some(cluster)) = &cx.state.cluster {
         if let Some(location) = cluster.body.location.as_deref() {
-            if !arm::same_region(location, &region.value) {
-                found.push(Violation::new(
-                    cluster.at("/location"),
-                    format!("cluster `{}` is in `{location}`, but the target region is `{}`", cluster.name, region.value),
-                    format!("must be `{}`", arm::normalize_region(&region.value)),
-                    "give one region: the snapshot's `location` and the cluster's `location` must agree",
-                ));
+            if !id::same_region(location, &region.value) {
+                found.push(
+                    Violation::at(cluster.at("/location"))
+                        .message(format!("cluster `{}` is in `{location}`, but the target region is `{}`", cluster.name, region.value))
+                        .label(format!("must be `{target}`"))
+                        .help("give one region: the snapshot's `location` and the cluster's `location` must agree"),
+                );
             }
         }
     }
-    found
+    Ok(found)
 }
 
 fn compare<T>(
     found: &mut Vec<Violation>,
     region: &str,
     kind: &str,
-    resource: Result<(&Resource<T>, Option<&str>), &Gap>,
-    help: impl Fn(&str, &str, &str) -> String,
+    resource: &Resource<T>,
+    location: Option<&str>,
+    help: &str,
+    fix: Fix,
 ) {
-    match resource {
-        Err(gap) => {
-            found.push(gap.unverified(&format!("the region of the {}", kind.to_lowercase())))
-        }
-        Ok((resource, None)) => found.push(Violation::unverified(
-            resource.at("/location"),
-            format!(
-                "could not verify the region of {kind} `{}`: its body has no `location`",
-                resource.name
-            ),
-            format!("must be `{}`", arm::normalize_region(region)),
-            "record the whole body ARM returns for the resource",
-        )),
-        Ok((resource, Some(location))) if !arm::same_region(location, region) => {
-            found.push(Violation::new(
-                resource.at("/location"),
-                format!(
-                    "{kind} `{}` is in `{location}`, not in the cluster's region `{region}`",
+    match location {
+        None => found.push(
+            Violation::at(resource.at("/location"))
+                .unverified()
+                .message(format!(
+                    "could not verify the region of {kind} `{}`: its body has no `location`",
                     resource.name
+                ))
+                .label(format!("must be `{region}`"))
+                .help("record the whole body ARM returns for the resource"),
+        ),
+        Some(location) if !id::same_region(location, region) => {
+            let fix = match resource.declared {
+                Some(_) => super::set_property(
+                    resource,
+                    "/location",
+                    serde_json::json!(region),
+                    Vec::new(),
                 ),
-                format!("must be `{}`", arm::normalize_region(region)),
-                help(
-                    &resource.name,
-                    &arm::normalize_region(region),
-                    arm::resource_group_from_id(&resource.id).unwrap_or("<resource-group>"),
-                ),
-            ))
+                None => fix,
+            };
+            found.push(
+                Violation::at(resource.at("/location"))
+                    .message(format!(
+                        "{kind} `{}` is in `{location}`, not in the cluster's region `{region}`",
+                        resource.name
+                    ))
+                    .label(format!("must be `{region}`"))
+                    .help(if resource.declared.is_some() {
+                        "declare it in the cluster's region"
+                    } else {
+                        help
+                    })
+                    .fix(fix),
+            );
         }
-        Ok(_) => {}
+        Some(_) => {}
     }
 }

@@ -1,5 +1,6 @@
-use super::{flatten, vault_args, vault_properties, Check, Read, Rule, Subject, CONCEPTS_URL};
-use crate::engine::{Context, Level, Violation};
+use super::{recovery, set_property, vault_args};
+use crate::azure::docs;
+use crate::lint::{Check, Context, Fix, Input, Level, Outcome, Property, Rule, Subject, Violation};
 
 pub static RULE: Rule = Rule {
     code: "CMK004",
@@ -7,25 +8,60 @@ pub static RULE: Rule = Rule {
     default_level: Level::Deny,
     summary: "The key vault has purge protection enabled",
     doc: include_str!("../../rules/CMK004.md"),
-    url: CONCEPTS_URL,
-    unverified_at_own_level: false,
-    reads: &[Read(Subject::Vault, "/properties/enablePurgeProtection")],
+    url: docs::CONCEPTS,
+    reads: &[Property(
+        Subject::Vault,
+        "/properties/enablePurgeProtection",
+    )],
+    breakable_in: &[Input::Snapshot, Input::Template],
     check: Check::State(check),
 };
 
-fn check(cx: &Context<'_>) -> Vec<Violation> {
-    flatten(vault_properties(cx, "purge protection").map(|(vault, props)| {
-        // Absent or null means disabled.
-        (props.enable_purge_protection != Some(true)).then(|| {
-            Violation::new(
-                vault.at("/properties/enablePurgeProtection"),
-                format!("Key Vault `{}` has purge protection disabled", vault.name),
-                "must be `true`",
-                format!(
-                    "az keyvault update {} --enable-purge-protection true   (it cannot be turned off again)",
-                    vault_args(vault)
-                ),
-            )
-        })
-    }))
+fn check(cx: &Context<'_>) -> Outcome {
+    let requirement = "purge protection";
+    let help = "purge protection cannot be turned off again once on";
+    let (vault, props) = match cx.vault_properties(requirement) {
+        Ok(found) => found,
+        // Without the vault, its key's recovery level still tells.
+        Err(unverified) => {
+            let key = cx.key(requirement).map_err(|_| unverified.clone())?;
+            let evidence = recovery::of(&key.body).ok_or(unverified)?;
+            return Ok(if evidence.purge_protection {
+                Vec::new()
+            } else {
+                vec![recovery::finding(
+                    key,
+                    "has purge protection disabled",
+                    "a level with `Purgeable`: purge protection is off",
+                )
+                .help(help)
+                .fix(Fix::InPlace(vec![format!(
+                    "az keyvault update --name {} --enable-purge-protection true",
+                    super::key_vault_name(cx)
+                )]))]
+            });
+        }
+    };
+    // Absent or null means disabled.
+    if props.enable_purge_protection == Some(true) {
+        return Ok(Vec::new());
+    }
+    Ok(vec![Violation::at(
+        vault.at("/properties/enablePurgeProtection"),
+    )
+    .message(format!(
+        "Key Vault `{}` has purge protection disabled",
+        vault.name
+    ))
+    .label("must be `true`")
+    .help(help)
+    .fix(set_property(
+        vault,
+        "/properties/enablePurgeProtection",
+        serde_json::json!(true),
+        vec![format!(
+            "az keyvault update {} --enable-purge-protection true",
+            vault_args(vault)
+        )],
+    ))])
 }

@@ -1,5 +1,6 @@
-use super::{flatten, vault_args, vault_properties, Check, Read, Rule, Subject, CONCEPTS_URL};
-use crate::engine::{Context, Level, Violation};
+use super::{set_property, vault_args};
+use crate::azure::docs;
+use crate::lint::{Check, Context, Input, Level, Outcome, Property, Rule, Subject, Violation};
 
 pub static RULE: Rule = Rule {
     code: "CMK007",
@@ -7,25 +8,37 @@ pub static RULE: Rule = Rule {
     default_level: Level::Deny,
     summary: "The key vault uses the access-policy permission model, not Azure RBAC",
     doc: include_str!("../../rules/CMK007.md"),
-    url: CONCEPTS_URL,
-    unverified_at_own_level: false,
-    reads: &[Read(Subject::Vault, "/properties/enableRbacAuthorization")],
+    url: docs::CONCEPTS,
+    reads: &[Property(
+        Subject::Vault,
+        "/properties/enableRbacAuthorization",
+    )],
+    breakable_in: &[Input::Snapshot, Input::Template],
     check: Check::State(check),
 };
 
-fn check(cx: &Context<'_>) -> Vec<Violation> {
-    flatten(vault_properties(cx, "the permission model").map(|(vault, props)| {
-        // Absent means false: the access-policy model.
-        (props.enable_rbac_authorization == Some(true)).then(|| {
-            Violation::new(
-                vault.at("/properties/enableRbacAuthorization"),
-                format!("Key Vault `{}` uses the Azure RBAC permission model", vault.name),
-                "must be `false`",
-                format!(
-                    "az keyvault update {} --enable-rbac-authorization false, then grant the identity an access policy (CMK008)",
-                    vault_args(vault)
-                ),
-            )
-        })
-    }))
+fn check(cx: &Context<'_>) -> Outcome {
+    let (vault, props) = cx.vault_properties("the permission model")?;
+    // Absent means false: the access-policy model (see the template source for newer APIs).
+    if props.enable_rbac_authorization != Some(true) {
+        return Ok(Vec::new());
+    }
+    Ok(vec![Violation::at(
+        vault.at("/properties/enableRbacAuthorization"),
+    )
+    .message(format!(
+        "Key Vault `{}` uses the Azure RBAC permission model",
+        vault.name
+    ))
+    .label("must be `false`")
+    .help("then grant the identity an access policy (CMK008)")
+    .fix(set_property(
+        vault,
+        "/properties/enableRbacAuthorization",
+        serde_json::json!(false),
+        vec![format!(
+            "az keyvault update {} --enable-rbac-authorization false",
+            vault_args(vault)
+        )],
+    ))])
 }

@@ -1,10 +1,8 @@
 use std::collections::BTreeSet;
 
-use super::{
-    identity_properties, vault_args, vault_properties, Check, Read, Rule, Subject, HOW_TO_URL,
-};
-use crate::arm;
-use crate::engine::{Context, Level, Violation};
+use super::vault_args;
+use crate::azure::{docs, id};
+use crate::lint::{Check, Context, Fix, Input, Level, Outcome, Property, Rule, Subject, Violation};
 use crate::model::vault::AccessPolicy;
 
 pub static RULE: Rule = Rule {
@@ -13,50 +11,43 @@ pub static RULE: Rule = Rule {
     default_level: Level::Deny,
     summary: "An access policy grants the identity get, wrapKey and unwrapKey on keys",
     doc: include_str!("../../rules/CMK008.md"),
-    url: HOW_TO_URL,
-    unverified_at_own_level: false,
+    url: docs::HOW_TO,
     reads: &[
-        Read(Subject::Vault, "/properties/accessPolicies"),
-        Read(Subject::Identity, "/properties/principalId"),
-        Read(Subject::Identity, "/properties/tenantId"),
+        Property(Subject::Vault, "/properties/accessPolicies"),
+        Property(Subject::Identity, "/properties/principalId"),
+        Property(Subject::Identity, "/properties/tenantId"),
     ],
+    breakable_in: &[Input::Snapshot, Input::Template],
     check: Check::State(check),
 };
 
 const REQUIRED: [&str; 3] = ["get", "wrapKey", "unwrapKey"];
 
-fn check(cx: &Context<'_>) -> Vec<Violation> {
+fn check(cx: &Context<'_>) -> Outcome {
     let requirement = "the identity's key permissions";
-    let (vault, props) = match vault_properties(cx, requirement) {
-        Ok(found) => found,
-        Err(unverified) => return vec![unverified],
-    };
-    let (identity, identity_props) = match identity_properties(cx, requirement) {
-        Ok(found) => found,
-        Err(unverified) => return vec![unverified],
-    };
-    let (Some(principal), Some(tenant)) = (
-        identity_props.principal_id.as_deref(),
-        identity_props.tenant_id.as_deref(),
-    ) else {
-        return vec![Violation::unverified(
-            identity.at("/properties/principalId"),
-            format!(
+    let (vault, props) = cx.vault_properties(requirement)?;
+    let identity = cx.identity(requirement)?;
+    let identity_props = identity.body.properties.as_ref();
+    let principal = identity_props.and_then(|p| p.principal_id.as_deref());
+    let tenant = identity_props.and_then(|p| p.tenant_id.as_deref());
+    let (Some(principal), Some(tenant)) = (principal, tenant) else {
+        return Err(Violation::at(identity.at("/properties/principalId"))
+            .unverified()
+            .message(format!(
                 "could not verify {requirement}: identity `{}` has no principalId or tenantId",
                 identity.name
-            ),
-            "the identity's principal (object) ID",
-            "record the whole body ARM returns: `az identity show --ids <identity-id>`",
-        )];
+            ))
+            .label("the identity's principal (object) ID")
+            .help("record the whole body ARM returns: `az identity show --ids <identity-id>`"));
     };
     let policies = props.access_policies.as_deref().unwrap_or_default();
     let grants = |p: &AccessPolicy| {
         p.object_id
             .as_deref()
-            .is_some_and(|o| arm::same_guid(o, principal))
+            .is_some_and(|o| id::same_guid(o, principal))
             && p.tenant_id
                 .as_deref()
-                .is_some_and(|t| arm::same_guid(t, tenant))
+                .is_some_and(|t| id::same_guid(t, tenant))
             && p.application_id
                 .as_deref()
                 .is_none_or(|a| a.trim().is_empty())
@@ -69,17 +60,17 @@ fn check(cx: &Context<'_>) -> Vec<Violation> {
         .iter()
         .filter_map(|i| policies[*i].permissions.as_ref()?.keys.as_ref())
         .flatten()
-        .map(|p| p.to_ascii_lowercase())
+        .map(|p| p.trim().to_ascii_lowercase())
         .collect();
     if granted.contains("all") {
-        return Vec::new();
+        return Ok(Vec::new());
     }
     let missing: Vec<&str> = REQUIRED
         .into_iter()
         .filter(|p| !granted.contains(&p.to_ascii_lowercase()))
         .collect();
     if missing.is_empty() {
-        return Vec::new();
+        return Ok(Vec::new());
     }
     let list = missing
         .iter()
@@ -92,31 +83,36 @@ fn check(cx: &Context<'_>) -> Vec<Violation> {
         identity.name,
         if missing.len() == 1 { "" } else { "s" }
     );
-    let fix = format!(
-        "az keyvault set-policy {} --object-id {principal} --key-permissions get wrapKey unwrapKey",
-        vault_args(vault)
-    );
+    let fix = match vault.declared {
+        Some(_) => Fix::Edit(format!(
+            "\"accessPolicies\": [{{\"tenantId\": \"[subscription().tenantId]\", \"objectId\": \"[reference(resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', '{}')).principalId]\", \"permissions\": {{\"keys\": [\"get\", \"wrapKey\", \"unwrapKey\"]}}}}]",
+            identity.name
+        )),
+        None => Fix::InPlace(vec![format!(
+            "az keyvault set-policy {} --object-id {principal} --key-permissions get wrapKey unwrapKey",
+            vault_args(vault)
+        )]),
+    };
     if let Some(first) = matching.first() {
-        return vec![Violation::new(
-            vault.at(format!(
-                "/properties/accessPolicies/{first}/permissions/keys"
-            )),
-            message,
-            format!("must include {list}"),
-            fix,
-        )];
+        return Ok(vec![Violation::at(vault.at(format!(
+            "/properties/accessPolicies/{first}/permissions/keys"
+        )))
+        .message(message)
+        .label(format!("must include {list}"))
+        .fix(fix)]);
     }
     // No entry grants the identity: point at the entry that almost does, and say why it does not.
+    let client = identity_props.and_then(|p| p.client_id.as_deref());
     let near_miss = policies.iter().enumerate().find_map(|(i, p)| {
         let object = p.object_id.as_deref()?;
         let base = format!("/properties/accessPolicies/{i}");
-        if identity_props.client_id.as_deref().is_some_and(|c| arm::same_guid(c, object)) {
+        if client.is_some_and(|c| id::same_guid(c, object)) {
             return Some((
                 format!("{base}/objectId"),
                 format!("this is the identity's client ID; access policies take its principal ID `{principal}`"),
             ));
         }
-        if !arm::same_guid(object, principal) {
+        if !id::same_guid(object, principal) {
             return None;
         }
         if p.application_id.as_deref().is_some_and(|a| !a.trim().is_empty()) {
@@ -125,10 +121,7 @@ fn check(cx: &Context<'_>) -> Vec<Violation> {
                 "a compound identity (with `applicationId`) does not grant the managed identity alone".to_string(),
             ));
         }
-        Some((
-            format!("{base}/tenantId"),
-            format!("must be the identity's tenant `{tenant}`"),
-        ))
+        Some((format!("{base}/tenantId"), format!("must be the identity's tenant `{tenant}`")))
     });
     let (pointer, label) = near_miss.unwrap_or_else(|| {
         (
@@ -136,5 +129,8 @@ fn check(cx: &Context<'_>) -> Vec<Violation> {
             format!("no entry has objectId `{principal}` (the identity's principal ID)"),
         )
     });
-    vec![Violation::new(vault.at(pointer), message, label, fix)]
+    Ok(vec![Violation::at(vault.at(pointer))
+        .message(message)
+        .label(label)
+        .fix(fix)])
 }

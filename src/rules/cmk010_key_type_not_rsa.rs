@@ -1,6 +1,7 @@
-use super::{flatten, key, key_vault_name, Check, Read, Rule, Subject, CONCEPTS_URL};
-use crate::engine::{Context, Level, Violation};
-use crate::model::key::KeyField;
+use super::key_vault_name;
+use crate::azure::docs;
+use crate::lint::{Check, Context, Fix, Input, Level, Outcome, Property, Rule, Subject, Violation};
+use crate::model::key::KTY;
 
 pub static RULE: Rule = Rule {
     code: "CMK010",
@@ -8,33 +9,35 @@ pub static RULE: Rule = Rule {
     default_level: Level::Deny,
     summary: "The key type is RSA or RSA-HSM",
     doc: include_str!("../../rules/CMK010.md"),
-    url: CONCEPTS_URL,
-    unverified_at_own_level: false,
-    reads: &[Read(Subject::Key, "/properties/kty")],
+    url: docs::CONCEPTS,
+    reads: &[Property(Subject::Key, KTY)],
+    breakable_in: &[Input::Snapshot, Input::Template],
     check: Check::State(check),
 };
 
-fn check(cx: &Context<'_>) -> Vec<Violation> {
-    flatten(key(cx, "the key type").map(|key| {
-        let at = key.at(key.body.pointer(KeyField::Kty));
-        let fix = format!(
-            "create an RSA key: `az keyvault key create --vault-name {} --name <key> --kty RSA --size 3072`",
-            key_vault_name(cx)
-        );
-        match key.body.kty.as_deref() {
-            None => Some(Violation::unverified(
-                at,
-                format!("could not verify the type of key `{}`: its body has no `kty`", key.name),
-                "must be `RSA` or `RSA-HSM`",
-                "record the whole key body: `az keyvault key show --vault-name <vault> --name <key>`",
-            )),
-            Some(_) if key.body.is_rsa() => None,
-            Some(kty) => Some(Violation::new(
-                at,
-                format!("key `{}` is a `{kty}` key, not RSA", key.name),
-                "must be `RSA` or `RSA-HSM`",
-                fix,
-            )),
+fn check(cx: &Context<'_>) -> Outcome {
+    let key = cx.key("the key type")?;
+    let at = key.at(KTY);
+    match key.body.kty() {
+        None => Err(Violation::at(at)
+            .unverified()
+            .message(format!("could not verify the type of key `{}`: its body has no `kty`", key.name))
+            .label("must be `RSA` or `RSA-HSM`")
+            .help("record the whole key body: `az keyvault key show --vault-name <vault> --name <key>`")),
+        Some(_) if key.body.is_rsa() => Ok(Vec::new()),
+        Some(kty) => {
+            let fix = match key.declared {
+                Some(_) => super::set_property(key, KTY, serde_json::json!("RSA"), Vec::new()),
+                None => Fix::Replace(vec![format!(
+                    "az keyvault key create --vault-name {} --name <new-key> --kty RSA --size 3072 --ops wrapKey unwrapKey",
+                    key_vault_name(cx)
+                )]),
+            };
+            Ok(vec![Violation::at(at)
+                .message(format!("key `{}` is a `{kty}` key, not RSA", key.name))
+                .label("must be `RSA` or `RSA-HSM`")
+                .help(if key.declared.is_some() { "" } else { "a key's type cannot change: create an RSA key" })
+                .fix(fix)])
         }
-    }))
+    }
 }

@@ -1,7 +1,8 @@
-use super::{flatten, key, key_vault_name, Check, Read, Rule, Subject, CONCEPTS_URL};
-use crate::engine::{Context, Level, Violation};
-use crate::model::key::KeyField;
-use crate::time::{format_unix, unix};
+use super::{key_vault_name, set_property};
+use crate::azure::docs;
+use crate::lint::{Check, Context, Input, Level, Outcome, Property, Rule, Subject, Violation};
+use crate::model::key::NOT_BEFORE;
+use crate::model::time::{format_unix, unix};
 
 pub static RULE: Rule = Rule {
     code: "CMK013",
@@ -9,27 +10,35 @@ pub static RULE: Rule = Rule {
     default_level: Level::Deny,
     summary: "The key's activation date, if set, is in the past",
     doc: include_str!("../../rules/CMK013.md"),
-    url: CONCEPTS_URL,
-    unverified_at_own_level: false,
-    reads: &[Read(Subject::Key, "/properties/attributes/nbf")],
+    url: docs::CONCEPTS,
+    reads: &[Property(Subject::Key, NOT_BEFORE)],
+    breakable_in: &[Input::Snapshot, Input::Template],
     check: Check::State(check),
 };
 
-fn check(cx: &Context<'_>) -> Vec<Violation> {
-    flatten(key(cx, "the key's activation date").map(|key| {
-        let nbf = key.body.not_before()?;
-        (nbf > unix(cx.now)).then(|| {
-            Violation::new(
-                key.at(key.body.pointer(KeyField::NotBefore)),
-                format!("key `{}` is not active until {}", key.name, format_unix(nbf)),
-                format!("must be before now ({})", format_unix(unix(cx.now))),
-                format!(
-                    "wait until it is active, or move the activation date: `az keyvault key set-attributes --vault-name {} --name {} --not-before {}`",
-                    key_vault_name(cx),
-                    key.name,
-                    cx.now.format("%Y-%m-%dT%H:%M:%SZ")
-                ),
-            )
-        })
-    }))
+fn check(cx: &Context<'_>) -> Outcome {
+    let key = cx.key("the key's activation date")?;
+    let now = unix(cx.now);
+    let Some(nbf) = key.body.not_before().filter(|nbf| *nbf > now) else {
+        return Ok(Vec::new());
+    };
+    Ok(vec![Violation::at(key.at(NOT_BEFORE))
+        .message(format!(
+            "key `{}` is not active until {}",
+            key.name,
+            format_unix(nbf)
+        ))
+        .label(format!("must be before now ({})", format_unix(now)))
+        .help("wait until it is active, or move the activation date")
+        .fix(set_property(
+            key,
+            NOT_BEFORE,
+            serde_json::json!(now),
+            vec![format!(
+                "az keyvault key set-attributes --vault-name {} --name {} --not-before {}",
+                key_vault_name(cx),
+                key.name,
+                format_unix(now)
+            )],
+        ))])
 }

@@ -1,7 +1,8 @@
-use super::{flatten, key, key_vault_name, Check, Read, Rule, Subject, CONCEPTS_URL};
-use crate::engine::{Context, Level, Violation};
-use crate::model::key::KeyField;
-use crate::time::{format_unix, unix};
+use super::{key_vault_name, set_property};
+use crate::azure::docs;
+use crate::lint::{Check, Context, Input, Level, Outcome, Property, Rule, Subject, Violation};
+use crate::model::key::EXPIRES;
+use crate::model::time::{format_unix, unix};
 
 pub static RULE: Rule = Rule {
     code: "CMK014",
@@ -9,26 +10,39 @@ pub static RULE: Rule = Rule {
     default_level: Level::Deny,
     summary: "The key's expiration date, if set, is in the future",
     doc: include_str!("../../rules/CMK014.md"),
-    url: CONCEPTS_URL,
-    unverified_at_own_level: false,
-    reads: &[Read(Subject::Key, "/properties/attributes/exp")],
+    url: docs::CONCEPTS,
+    reads: &[Property(Subject::Key, EXPIRES)],
+    breakable_in: &[Input::Snapshot, Input::Template],
     check: Check::State(check),
 };
 
-fn check(cx: &Context<'_>) -> Vec<Violation> {
-    flatten(key(cx, "the key's expiration date").map(|key| {
-        let exp = key.body.expires()?;
-        (exp <= unix(cx.now)).then(|| {
-            Violation::new(
-                key.at(key.body.pointer(KeyField::Expires)),
-                format!("key `{}` expired on {}", key.name, format_unix(exp)),
-                format!("must be after now ({})", format_unix(unix(cx.now))),
-                format!(
-                    "extend it, `az keyvault key set-attributes --vault-name {} --name {} --expires <date>`, or rotate to a new version and point the cluster at it",
-                    key_vault_name(cx),
-                    key.name
-                ),
-            )
-        })
-    }))
+/// A new expiry a year from now.
+pub(super) const EXTENSION_SECONDS: i64 = 365 * 86_400;
+
+fn check(cx: &Context<'_>) -> Outcome {
+    let key = cx.key("the key's expiration date")?;
+    let now = unix(cx.now);
+    let Some(exp) = key.body.expires().filter(|exp| *exp <= now) else {
+        return Ok(Vec::new());
+    };
+    let until = now.saturating_add(EXTENSION_SECONDS);
+    Ok(vec![Violation::at(key.at(EXPIRES))
+        .message(format!(
+            "key `{}` expired on {}",
+            key.name,
+            format_unix(exp)
+        ))
+        .label(format!("must be after now ({})", format_unix(now)))
+        .help("extend it (here by a year), or rotate to a new version and point the cluster at it")
+        .fix(set_property(
+            key,
+            EXPIRES,
+            serde_json::json!(until),
+            vec![format!(
+                "az keyvault key set-attributes --vault-name {} --name {} --expires {}",
+                key_vault_name(cx),
+                key.name,
+                format_unix(until)
+            )],
+        ))])
 }

@@ -1,6 +1,6 @@
-use super::{Check, Read, Rule, Subject, HOW_TO_URL};
-use crate::engine::{Context, Level, Violation};
-use crate::keyuri::KeyUri;
+use crate::azure::docs;
+use crate::azure::keyuri::KeyUri;
+use crate::lint::{Check, Context, Input, Level, Outcome, Property, Rule, Subject, Violation};
 
 pub static RULE: Rule = Rule {
     code: "CMK017",
@@ -8,32 +8,37 @@ pub static RULE: Rule = Rule {
     default_level: Level::Deny,
     summary: "The key URI is a well-formed Key Vault key URI on the vault being checked",
     doc: include_str!("../../rules/CMK017.md"),
-    url: HOW_TO_URL,
-    unverified_at_own_level: false,
+    url: docs::HOW_TO,
     reads: &[
-        Read(Subject::Vault, "/name"),
-        Read(Subject::Vault, "/properties/vaultUri"),
-        Read(Subject::Key, "/name"),
+        Property(Subject::Vault, "/name"),
+        Property(Subject::Vault, "/properties/vaultUri"),
+        Property(Subject::Key, "/name"),
     ],
+    breakable_in: &[Input::Snapshot, Input::Template],
     check: Check::State(check),
 };
 
-fn check(cx: &Context<'_>) -> Vec<Violation> {
-    let key_uri = match &cx.state.key_uri {
-        Ok(uri) => uri,
-        Err(gap) => return vec![gap.unverified("the key URI")],
-    };
-    let get_kid = "get the key's URI: `az keyvault key show --vault-name <vault> --name <key> --query key.kid -o tsv`";
+const GET_KID: &str = "get the key's URI:";
+
+fn get_kid(vault: &str, key: &str) -> Vec<String> {
+    vec![format!(
+        "az keyvault key show --vault-name {vault} --name {key} --query key.kid -o tsv"
+    )]
+}
+
+fn check(cx: &Context<'_>) -> Outcome {
+    let key_uri = cx.key_uri("the key URI")?;
     let parsed = match KeyUri::parse(&key_uri.value) {
         Ok(parsed) => parsed,
         Err(e) => {
-            return vec![Violation::new(
-                key_uri.place.clone(),
-                format!("`{}` is not a Key Vault key URI", key_uri.value),
-                e.reason,
-                get_kid,
-            )
-            .within(e.span)]
+            let (vault, key) = KeyUri::lenient(&key_uri.value)
+                .unwrap_or_else(|| ("<vault>".to_string(), "<key>".to_string()));
+            return Ok(vec![Violation::at(key_uri.place.clone())
+                .message(format!("`{}` is not a Key Vault key URI", key_uri.value))
+                .label(e.reason)
+                .help(GET_KID)
+                .fix(crate::lint::Fix::InPlace(get_kid(&vault, &key)))
+                .within(e.span)]);
         }
     };
     let mut found = Vec::new();
@@ -55,35 +60,45 @@ fn check(cx: &Context<'_>) -> Vec<Violation> {
         };
         if !on_vault {
             let host_start = "https://".len();
-            found.push(
-                Violation::new(
-                    key_uri.place.clone(),
-                    format!(
-                        "the key URI points at vault `{}`, but the vault checked is `{}`",
-                        parsed.vault, vault.name
-                    ),
-                    format!(
-                        "must be on `{}`",
-                        vault_host.as_deref().unwrap_or(&vault.name)
-                    ),
-                    get_kid,
+            let expected = vault_host.clone().unwrap_or_else(|| vault.name.clone());
+            // Same name, other DNS suffix: another cloud's vault of that name.
+            let message = if vault.name.eq_ignore_ascii_case(&parsed.vault) {
+                format!(
+                    "the key URI is on `{}`, but vault `{}` is `{expected}`",
+                    parsed.host, vault.name
                 )
-                .within(host_start..host_start + parsed.host.len()),
+            } else {
+                format!(
+                    "the key URI points at vault `{}`, but the vault checked is `{}`",
+                    parsed.vault, vault.name
+                )
+            };
+            found.push(
+                Violation::at(key_uri.place.clone())
+                    .message(message)
+                    .label(format!("must be on `{expected}`"))
+                    .help(GET_KID)
+                    .fix(crate::lint::Fix::InPlace(get_kid(
+                        &vault.name,
+                        &parsed.name,
+                    )))
+                    .within(host_start..host_start + parsed.host.len()),
             );
         }
     }
     if let Ok(key) = &cx.state.key {
         if !key.name.eq_ignore_ascii_case(&parsed.name) {
-            found.push(Violation::new(
-                key_uri.place.clone(),
-                format!(
-                    "the key URI names key `{}`, but the key checked is `{}`",
-                    parsed.name, key.name
-                ),
-                format!("must name `{}`", key.name),
-                get_kid,
-            ));
+            found.push(
+                Violation::at(key_uri.place.clone())
+                    .message(format!(
+                        "the key URI names key `{}`, but the key checked is `{}`",
+                        parsed.name, key.name
+                    ))
+                    .label(format!("must name `{}`", key.name))
+                    .help(GET_KID)
+                    .fix(crate::lint::Fix::InPlace(get_kid(&parsed.vault, &key.name))),
+            );
         }
     }
-    found
+    Ok(found)
 }

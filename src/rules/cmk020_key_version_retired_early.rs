@@ -1,6 +1,8 @@
-use super::{key_vault_name, Check, Rule, CONCEPTS_URL};
-use crate::engine::{Context, Level, Violation};
-use crate::time::{format_unix, unix};
+use super::key_vault_name;
+use crate::azure::docs;
+use crate::lint::{Check, Context, Fix, Input, Level, Outcome, Property, Rule, Subject, Violation};
+use crate::model::key::CREATED;
+use crate::model::time::{format_unix, unix};
 
 pub static RULE: Rule = Rule {
     code: "CMK020",
@@ -8,33 +10,44 @@ pub static RULE: Rule = Rule {
     default_level: Level::Warn,
     summary: "After a manual rotation, the previous key version stays enabled for 24 hours",
     doc: include_str!("../../rules/CMK020.md"),
-    url: CONCEPTS_URL,
-    unverified_at_own_level: false,
-    reads: &[],
+    url: docs::CONCEPTS,
+    reads: &[
+        Property(Subject::Key, CREATED),
+        Property(Subject::KeyVersions, "/properties/attributes"),
+    ],
+    breakable_in: &[Input::Snapshot],
     check: Check::State(check),
 };
 
 const GRACE_SECONDS: i64 = 24 * 3600;
 
-fn check(cx: &Context<'_>) -> Vec<Violation> {
-    let versions = match &cx.state.key_versions {
-        Ok(versions) => versions,
-        Err(gap) => return vec![gap.unverified("that the previous key version is still enabled")],
-    };
+fn check(cx: &Context<'_>) -> Outcome {
+    let requirement = "that the previous key version is still enabled";
+    let now = unix(cx.now);
+    // A current version a day old or more: no rotation is in its grace period.
+    if let Ok(key) = &cx.state.key {
+        if key
+            .body
+            .created()
+            .is_some_and(|created| now - created >= GRACE_SECONDS)
+        {
+            return Ok(Vec::new());
+        }
+    }
+    let versions = cx.key_versions(requirement)?;
     let mut dated = Vec::with_capacity(versions.len());
     for version in versions {
         match version.body.created() {
             Some(created) => dated.push((created, version)),
             None => {
-                return vec![Violation::unverified(
-                    version.at("/properties/attributes/created"),
-                    format!(
+                return Err(Violation::at(version.at(CREATED_VERSION))
+                    .unverified()
+                    .message(format!(
                         "could not verify the key's rotation: version `{}` has no creation date",
                         version.body.label()
-                    ),
-                    "the version's `created` attribute",
-                    "record the versions as ARM lists them: GET .../keys/<key>/versions",
-                )]
+                    ))
+                    .label("the version's `created` attribute")
+                    .help("record the versions as ARM lists them: GET .../keys/<key>/versions"))
             }
         }
     }
@@ -45,36 +58,38 @@ fn check(cx: &Context<'_>) -> Vec<Violation> {
     });
     let (Some((newest_created, newest)), Some((_, previous))) = (dated.first(), dated.get(1))
     else {
-        return Vec::new();
+        return Ok(Vec::new());
     };
-    let now = unix(cx.now);
     if now - newest_created >= GRACE_SECONDS {
-        return Vec::new();
+        return Ok(Vec::new());
     }
-    let at = previous.at("/properties/attributes/enabled");
+    let at = previous.at(ENABLED_VERSION);
     match previous.body.enabled() {
-        Some(true) => Vec::new(),
-        Some(false) => vec![Violation::new(
-            at,
-            format!(
+        Some(true) => Ok(Vec::new()),
+        Some(false) => Ok(vec![Violation::at(at)
+            .message(format!(
                 "key version `{}` was disabled less than 24 hours after `{}` replaced it (created {})",
                 previous.body.label(),
                 newest.body.label(),
                 format_unix(*newest_created)
-            ),
-            format!("must stay `true` until {}", format_unix(newest_created + GRACE_SECONDS)),
-            format!(
+            ))
+            .label(format!("must stay `true` until {}", format_unix(newest_created + GRACE_SECONDS)))
+            .fix(Fix::InPlace(vec![format!(
                 "az keyvault key set-attributes --vault-name {} --name {} --version {} --enabled true",
                 key_vault_name(cx),
                 cx.state.key.as_ref().map_or("<key>", |k| k.name.as_str()),
                 previous.body.label()
-            ),
-        )],
-        None => vec![Violation::unverified(
-            at,
-            format!("could not verify that key version `{}` is still enabled: it has no `enabled` attribute", previous.body.label()),
-            "must be `true`",
-            "record the versions as ARM lists them: GET .../keys/<key>/versions",
-        )],
+            )]))]),
+        None => Err(Violation::at(at)
+            .unverified()
+            .message(format!(
+                "could not verify that key version `{}` is still enabled: it has no `enabled` attribute",
+                previous.body.label()
+            ))
+            .label("must be `true`")
+            .help("record the versions as ARM lists them: GET .../keys/<key>/versions")),
     }
 }
+
+const CREATED_VERSION: &str = "/properties/attributes/created";
+const ENABLED_VERSION: &str = "/properties/attributes/enabled";

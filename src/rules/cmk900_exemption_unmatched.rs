@@ -1,15 +1,28 @@
-use super::{Check, ExemptionCheck, Rule};
-use crate::engine::Level;
+use crate::azure::{docs, id};
+use crate::lint::{Check, ExemptionUse, Input, Level, Rule, Violation};
 
-/// Found by the engine when it applies the exemptions of `cmk-check.toml`.
 pub static RULE: Rule = Rule {
     code: "CMK900",
     name: "exemption-unmatched",
     default_level: Level::Warn,
     summary: "Every configured exemption matches a finding",
     doc: include_str!("../../rules/CMK900.md"),
-    url: "https://learn.microsoft.com/azure/cosmos-db/postgresql/concepts-customer-managed-keys",
-    unverified_at_own_level: true,
+    url: docs::CONCEPTS,
     reads: &[],
-    check: Check::Exemptions(ExemptionCheck::Unmatched),
+    breakable_in: &[Input::Config],
+    check: Check::Exemptions(check),
 };
+
+fn check(exemption: &ExemptionUse<'_>) -> Option<Violation> {
+    let expired = exemption.expires.is_some_and(|last| exemption.today > last);
+    (!expired && !exemption.matched).then(|| {
+        Violation::at(exemption.place.clone())
+            .message(format!(
+                "the exemption of {} for `{}` matched no finding",
+                exemption.rule.code,
+                id::name_from_id(exemption.resource)
+            ))
+            .label("this entry exempts nothing")
+            .help("remove the entry; compare `rule` and `resource` with the findings of `--format json`")
+    })
+}

@@ -1,15 +1,28 @@
-use super::{Check, ExemptionCheck, Rule};
-use crate::engine::Level;
+use crate::azure::{docs, id};
+use crate::lint::{Check, ExemptionUse, Input, Level, Rule, Violation};
 
-/// Found by the engine when it applies the exemptions of `cmk-check.toml`.
 pub static RULE: Rule = Rule {
     code: "CMK901",
     name: "exemption-expired",
     default_level: Level::Deny,
     summary: "No configured exemption is past its expiry date",
     doc: include_str!("../../rules/CMK901.md"),
-    url: "https://learn.microsoft.com/azure/cosmos-db/postgresql/concepts-customer-managed-keys",
-    unverified_at_own_level: true,
+    url: docs::CONCEPTS,
     reads: &[],
-    check: Check::Exemptions(ExemptionCheck::Expired),
+    breakable_in: &[Input::Config],
+    check: Check::Exemptions(check),
 };
+
+fn check(exemption: &ExemptionUse<'_>) -> Option<Violation> {
+    let last = exemption.expires.filter(|last| exemption.today > *last)?;
+    Some(
+        Violation::at(exemption.place.clone())
+            .message(format!(
+                "the exemption of {} for `{}` expired on {last}",
+                exemption.rule.code,
+                id::name_from_id(exemption.resource)
+            ))
+            .label("past this date the exemption no longer applies")
+            .help("remove the entry, or renew `expires` with a reason that still holds"),
+    )
+}

@@ -1,19 +1,18 @@
 //! The rule catalog. One file per rule, one permanent code per rule: codes are never reused or
 //! renamed. Each file declares its [`Rule`] first, then the check.
 
-// The helpers below return a finding as their error: it is the rule's output, built at most once
-// per rule run, so boxing it would buy nothing.
 #![allow(
     clippy::result_large_err,
-    reason = "a Violation error is the rule's own output, built once"
+    reason = "a rule that cannot run returns its one unverified finding: built once per rule run"
 )]
 
-use crate::arm;
-use crate::engine::{Context, Level, Violation};
-use crate::model::identity::IdentityProperties;
-use crate::model::vault::VaultProperties;
-use crate::model::{Identity, Key, Vault};
-use crate::state::Resource;
+use serde_json::Value;
+
+use crate::azure::id;
+use crate::azure::keyuri::KeyUri;
+use crate::lint::{Context, Fix, Rule};
+use crate::model::Vault;
+use crate::state::{Declared, Resource};
 
 mod cmk001_identity_not_user_assigned;
 mod cmk002_region_mismatch;
@@ -37,57 +36,12 @@ mod cmk019_cluster_identity_not_assigned;
 mod cmk020_key_version_retired_early;
 mod cmk021_key_access_not_monitored;
 mod cmk022_cluster_health_not_monitored;
+mod cmk023_hsm_key_needs_premium_vault;
+mod cmk024_key_recovery_contradicts_vault;
 mod cmk900_exemption_unmatched;
 mod cmk901_exemption_expired;
 mod monitoring;
-
-/// A rule's declaration: its permanent code, its name, and the check.
-#[derive(Debug)]
-pub struct Rule {
-    pub code: &'static str,
-    pub name: &'static str,
-    pub default_level: Level,
-    /// One line for the catalog and SARIF's shortDescription.
-    pub summary: &'static str,
-    /// `rules/CMKNNN.md`, printed by `cmk-check explain`.
-    pub doc: &'static str,
-    /// Microsoft's documentation of the requirement.
-    pub url: &'static str,
-    /// Most rules fail closed at error level when they cannot verify; monitoring rules that are
-    /// warnings by nature keep their own level.
-    pub unverified_at_own_level: bool,
-    /// The properties the check reads. When a template leaves one of them to be known only at
-    /// deployment, the engine reports "could not verify" instead of running the check on a guess.
-    pub reads: &'static [Read],
-    pub check: Check,
-}
-
-/// A property a rule reads: which resource, and the JSON pointer in its (management-plane) body.
-#[derive(Debug, Clone, Copy)]
-pub struct Read(pub Subject, pub &'static str);
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Subject {
-    Identity,
-    Vault,
-    Key,
-    Cluster,
-}
-
-/// How a rule is checked.
-#[derive(Debug, Clone, Copy)]
-pub enum Check {
-    /// A pure function of the state and the clock.
-    State(fn(&Context<'_>) -> Vec<Violation>),
-    /// About the configured exemptions themselves; the engine checks these when it applies them.
-    Exemptions(ExemptionCheck),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExemptionCheck {
-    Unmatched,
-    Expired,
-}
+mod recovery;
 
 pub static ALL: &[&Rule] = &[
     &cmk001_identity_not_user_assigned::RULE,
@@ -112,80 +66,65 @@ pub static ALL: &[&Rule] = &[
     &cmk020_key_version_retired_early::RULE,
     &cmk021_key_access_not_monitored::RULE,
     &cmk022_cluster_health_not_monitored::RULE,
+    &cmk023_hsm_key_needs_premium_vault::RULE,
+    &cmk024_key_recovery_contradicts_vault::RULE,
     &cmk900_exemption_unmatched::RULE,
     &cmk901_exemption_expired::RULE,
 ];
 
 /// Finds a rule by code (any case) or by name.
 pub fn find(code_or_name: &str) -> Option<&'static Rule> {
-    ALL.iter().copied().find(|r| {
-        r.code.eq_ignore_ascii_case(code_or_name) || r.name.eq_ignore_ascii_case(code_or_name)
-    })
+    let wanted = code_or_name.trim();
+    ALL.iter()
+        .copied()
+        .find(|r| r.code.eq_ignore_ascii_case(wanted) || r.name.eq_ignore_ascii_case(wanted))
 }
 
-const CONCEPTS_URL: &str =
-    "https://learn.microsoft.com/azure/cosmos-db/postgresql/concepts-customer-managed-keys";
-const HOW_TO_URL: &str =
-    "https://learn.microsoft.com/azure/cosmos-db/postgresql/how-to-customer-managed-keys";
+/// The code or name closest to a misspelt one, for "did you mean".
+pub fn closest(code_or_name: &str) -> Option<&'static str> {
+    let wanted = code_or_name.trim().to_ascii_lowercase();
+    ALL.iter()
+        .flat_map(|r| [r.code, r.name])
+        .map(|candidate| {
+            (
+                edit_distance(&wanted, &candidate.to_ascii_lowercase()),
+                candidate,
+            )
+        })
+        .filter(|(distance, candidate)| *distance <= (candidate.len() / 3).max(2))
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, candidate)| candidate)
+}
 
-/// The vault and its `properties`, or the finding that says why they could not be read.
-fn vault_properties<'a>(
-    cx: &'a Context<'_>,
-    requirement: &str,
-) -> Result<(&'a Resource<Vault>, &'a VaultProperties), Violation> {
-    let vault = cx
-        .state
-        .vault
-        .as_ref()
-        .map_err(|gap| gap.unverified(requirement))?;
-    match vault.body.props() {
-        Some(props) => Ok((vault, props)),
-        None => Err(Violation::unverified(
-            vault.at("/properties"),
-            format!(
-                "could not verify {requirement}: the body of Key Vault `{}` has no `properties`",
-                vault.name
-            ),
-            "the vault's `properties` object",
-            "record the whole body ARM returns: `az keyvault show --name <vault>`",
-        )),
+/// Levenshtein distance, for suggestions.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous + usize::from(ca != *cb);
+            previous = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(previous + 1);
+        }
     }
-}
-
-fn identity_properties<'a>(
-    cx: &'a Context<'_>,
-    requirement: &str,
-) -> Result<(&'a Resource<Identity>, &'a IdentityProperties), Violation> {
-    let identity = cx
-        .state
-        .identity
-        .as_ref()
-        .map_err(|gap| gap.unverified(requirement))?;
-    match identity.body.properties.as_ref() {
-        Some(props) => Ok((identity, props)),
-        None => Err(Violation::unverified(
-            identity.at("/properties"),
-            format!(
-                "could not verify {requirement}: the body of identity `{}` has no `properties`",
-                identity.name
-            ),
-            "the identity's `properties` object",
-            "record the whole body ARM returns: `az identity show --ids <identity-id>`",
-        )),
-    }
-}
-
-fn key<'a>(cx: &'a Context<'_>, requirement: &str) -> Result<&'a Resource<Key>, Violation> {
-    cx.state
-        .key
-        .as_ref()
-        .map_err(|gap| gap.unverified(requirement))
+    row[b.len()]
 }
 
 /// `--name <vault> --resource-group <rg>` for az commands.
 fn vault_args(vault: &Resource<Vault>) -> String {
-    let group = arm::resource_group_from_id(&vault.id).unwrap_or("<resource-group>");
+    let group = id::resource_group_from_id(&vault.id).unwrap_or("<resource-group>");
     format!("--name {} --resource-group {group}", vault.name)
+}
+
+/// A vault that meets every requirement, for the findings a new vault fixes.
+fn create_vault(group: &str, location: &str) -> String {
+    format!(
+        "az keyvault create --name <new-vault> --resource-group {group} --location {location} \
+         --retention-days 90 --enable-purge-protection true --enable-rbac-authorization false \
+         --public-network-access Enabled --default-action Allow"
+    )
 }
 
 /// The vault name a key lives in, for `az keyvault key` commands.
@@ -197,19 +136,65 @@ fn key_vault_name(cx: &Context<'_>) -> String {
             .key_uri
             .as_ref()
             .ok()
-            .and_then(|k| crate::keyuri::KeyUri::parse(&k.value).ok())
+            .and_then(|k| KeyUri::parse(&k.value).ok())
             .map_or_else(|| "<vault>".to_string(), |k| k.vault),
     }
 }
 
-/// One finding, or none: the shape most rules return.
-fn one(violation: Option<Violation>) -> Vec<Violation> {
-    violation.into_iter().collect()
+/// Sets one property: with `commands` on a resource that exists, by editing the code that
+/// declares one that does not.
+fn set_property<T>(
+    resource: &Resource<T>,
+    pointer: &str,
+    value: Value,
+    commands: Vec<String>,
+) -> Fix {
+    match &resource.declared {
+        None => Fix::InPlace(commands),
+        Some(Declared::Template) => Fix::Edit(format!(
+            "in the template, set {}",
+            template_edit(pointer, value)
+        )),
+    }
 }
 
-fn flatten(result: Result<Option<Violation>, Violation>) -> Vec<Violation> {
-    match result {
-        Ok(v) => one(v),
-        Err(v) => vec![v],
+/// `"properties": {"enablePurgeProtection": true}`: the value at `pointer`, as written in an ARM
+/// template (and, without the quotes, in Bicep).
+fn template_edit(pointer: &str, value: Value) -> String {
+    let mut nested = value;
+    let tokens: Vec<&str> = pointer.trim_start_matches('/').split('/').collect();
+    for token in tokens.iter().skip(1).rev() {
+        nested = serde_json::json!({ *token: nested });
+    }
+    let first = tokens.first().copied().unwrap_or_default();
+    let text = serde_json::to_string(&nested).unwrap_or_default();
+    format!("\"{first}\": {}", text.replace("\":", "\": "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn template_edits_nest_the_value() {
+        assert_eq!(
+            template_edit("/properties/enablePurgeProtection", serde_json::json!(true)),
+            "\"properties\": {\"enablePurgeProtection\": true}"
+        );
+        assert_eq!(
+            template_edit("/location", serde_json::json!("westeurope")),
+            "\"location\": \"westeurope\""
+        );
+    }
+
+    #[test]
+    fn suggestions_for_misspelt_rules() {
+        assert_eq!(closest("CMK04"), Some("CMK004"));
+        assert_eq!(
+            closest("purge-protection-disable"),
+            Some("purge-protection-disabled")
+        );
+        assert_eq!(closest("something else entirely"), None);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 }

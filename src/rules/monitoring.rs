@@ -1,7 +1,7 @@
 //! Whether an activity-log alert would fire for a resource's events and tell someone: shared by
 //! CMK021 (the key vault) and CMK022 (the cluster).
 
-use crate::arm;
+use crate::azure::id;
 use crate::model::alert::ConditionLeaf;
 use crate::model::ActivityLogAlert;
 use crate::state::Resource;
@@ -66,9 +66,9 @@ pub(super) fn near_misses(alerts: &[Resource<ActivityLogAlert>], watched: &Watch
 
 /// A scope covers the resource itself, its resource group or its subscription. ARM writes
 /// scopes with or without the leading `/`.
-fn in_scope(scope: &str, id: &str) -> bool {
+fn in_scope(scope: &str, resource: &str) -> bool {
     let scope = scope.trim().trim_matches('/').to_ascii_lowercase();
-    let id = id.trim().trim_matches('/').to_ascii_lowercase();
+    let id = resource.trim().trim_matches('/').to_ascii_lowercase();
     !scope.is_empty() && (id == scope || id.starts_with(&format!("{scope}/")))
 }
 
@@ -86,7 +86,7 @@ fn event_value(field: &str, watched: &Watched<'_>) -> Option<String> {
         "resourceid" => Some(watched.id.to_string()),
         "resourcetype" => Some(watched.resource_type.to_string()),
         "resourceprovider" => Some(provider.to_string()),
-        "resourcegroup" => arm::resource_group_from_id(watched.id).map(str::to_string),
+        "resourcegroup" => id::resource_group_from_id(watched.id).map(str::to_string),
         "category" => Some(watched.category.to_string()),
         _ => None,
     }
@@ -107,22 +107,31 @@ fn accepts(leaf: &ConditionLeaf, watched: &Watched<'_>) -> bool {
 }
 
 /// Whether the leaf picks the resource out by ID, type or provider (not merely lets it through).
+/// An `anyOf` group does when every member names resources and one of them is the watched one:
+/// Azure fires for any member that matches.
 fn selects_resource(leaf: &ConditionLeaf, watched: &Watched<'_>) -> bool {
     if let Some(group) = &leaf.any_of {
-        return !group.is_empty() && group.iter().all(|member| selects_resource(member, watched));
+        return !group.is_empty()
+            && group.iter().all(names_resources)
+            && group.iter().any(|member| selects_resource(member, watched));
     }
-    let Some(field) = leaf.field.as_deref() else {
-        return false;
-    };
-    let naming = ["resourceId", "resourceType", "resourceProvider"]
-        .iter()
-        .any(|f| f.eq_ignore_ascii_case(field));
-    naming && accepts(leaf, watched)
+    names_resources(leaf) && accepts(leaf, watched)
+}
+
+fn names_resources(leaf: &ConditionLeaf) -> bool {
+    if let Some(group) = &leaf.any_of {
+        return !group.is_empty() && group.iter().all(names_resources);
+    }
+    leaf.field.as_deref().is_some_and(|field| {
+        ["resourceId", "resourceType", "resourceProvider"]
+            .iter()
+            .any(|f| f.eq_ignore_ascii_case(field))
+    })
 }
 
 fn same_value(field: &str, expected: &str, actual: &str) -> bool {
     if field.eq_ignore_ascii_case("resourceId") {
-        arm::same_id(expected, actual)
+        id::same_id(expected, actual)
     } else {
         expected.trim().eq_ignore_ascii_case(actual.trim())
     }

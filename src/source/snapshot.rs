@@ -1,138 +1,153 @@
 //! Snapshot format v1: one JSON object holding the ARM bodies of the identity, vault, key, key
-//! versions and cluster, plus the target region and key URI.
+//! versions, cluster and alerts, plus the target region and key URI. Written by
+//! `cmk-check snapshot` and read by `cmk-check check --snapshot`, both here.
 
 use std::path::Path;
 use std::sync::Arc;
 
-use serde::de::DeserializeOwned;
-use serde_json::Value;
+use miette::{Diagnostic, SourceSpan};
+use serde_json::{json, Map, Value};
+use thiserror::Error;
 
-use crate::arm;
-use crate::model::key::{KeyBundle, ManagementKey};
-use crate::model::{ActivityLogAlert, Cluster, Identity, Key, KeyVersion, Vault};
-use crate::source::document::{escape, SourceDoc};
-use crate::source::error::{parse_json, read_text, InputError};
+use crate::azure::keyuri::KeyUri;
+use crate::document::json::{key_of, Members};
+use crate::document::lenient::Flaw;
+use crate::document::read::{parse_json, read_text, ReadError};
+use crate::document::{escape, SourceDoc};
+use crate::model::{ActivityLogAlert, Body, Cluster, Identity, Key, KeyVersion, Vault};
 use crate::state::{Gap, Located, Place, Resource, Section, State};
 
 pub const FORMAT_VERSION: u64 = 1;
 
-pub fn read(path: &Path) -> Result<State, InputError> {
+#[derive(Debug, Error, Diagnostic)]
+pub enum SnapshotError {
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Read(#[from] ReadError),
+
+    #[error("`{name}` is not a cmk-check snapshot: {reason}")]
+    #[diagnostic(
+        code(cmk_check::not_a_snapshot),
+        help("a snapshot is a JSON object starting with `\"cmkCheckSnapshot\": 1`; `cmk-check snapshot` writes one")
+    )]
+    NotASnapshot {
+        name: String,
+        reason: String,
+        #[source_code]
+        src: Arc<SourceDoc>,
+        #[label("{reason}")]
+        span: SourceSpan,
+    },
+}
+
+/// The raw bodies of one target, as `cmk-check snapshot` records them.
+#[derive(Debug, Default, Clone)]
+pub struct Recording {
+    pub location: Option<String>,
+    pub key_uri: Option<String>,
+    pub identity: Option<Value>,
+    pub vault: Option<Value>,
+    pub key: Option<Value>,
+    pub key_versions: Option<Vec<Value>>,
+    pub cluster: Option<Value>,
+    pub alerts: Option<Vec<Value>>,
+}
+
+/// The snapshot document of a recording.
+pub fn write(recording: &Recording) -> Value {
+    let mut root = Map::new();
+    root.insert("cmkCheckSnapshot".to_string(), json!(FORMAT_VERSION));
+    let mut put = |name: &str, value: Option<Value>| {
+        if let Some(value) = value {
+            root.insert(name.to_string(), value);
+        }
+    };
+    put("location", recording.location.clone().map(Value::String));
+    put("keyUri", recording.key_uri.clone().map(Value::String));
+    put("identity", recording.identity.clone());
+    put("vault", recording.vault.clone());
+    put("key", recording.key.clone());
+    put(
+        "keyVersions",
+        recording.key_versions.clone().map(Value::Array),
+    );
+    put("cluster", recording.cluster.clone());
+    put(
+        "activityLogAlerts",
+        recording.alerts.clone().map(Value::Array),
+    );
+    Value::Object(root)
+}
+
+pub fn read(path: &Path) -> Result<State, SnapshotError> {
     parse(&path.display().to_string(), read_text(path)?)
 }
 
-pub fn parse(name: &str, text: String) -> Result<State, InputError> {
+pub fn parse(name: &str, text: String) -> Result<State, SnapshotError> {
     let doc = SourceDoc::file(name, text);
     let root = parse_json(&doc)?;
-    let reader = Reader { doc: &doc, name };
-    reader.check_header(&root)?;
-
-    let cluster = match root.get("cluster") {
-        Some(value) => Some(reader.resource::<Cluster>(value, "/cluster", |c| {
-            names(c.id.as_deref(), c.name.as_deref(), "cluster")
-        })?),
-        None => None,
+    let reader = Reader {
+        doc: &doc,
+        root: &root,
     };
-    let root_place = |resource: String| Place {
-        doc: Arc::clone(&doc),
-        base: String::new(),
-        resource,
-        pointer: String::new(),
-        label_at: None,
-    };
+    reader.check_header(name)?;
 
-    let key_uri = match (root.get("keyUri"), &cluster) {
-        (Some(_), _) => Ok(reader.located_string(&root, "keyUri")?),
-        (None, Some(c)) => match c
-            .body
-            .data_encryption()
-            .and_then(|d| d.primary_key_uri.clone())
-        {
-            Some(value) => Ok(Located {
-                value,
-                place: c.at("/properties/dataEncryption/primaryKeyUri"),
-            }),
-            None => Err(reader.gap(
-                "keyUri",
-                "neither `keyUri` nor `cluster.properties.dataEncryption.primaryKeyUri` is given",
-                root_place(c.id.clone()),
-            )),
-        },
-        (None, None) => Err(reader.gap(
+    let cluster: Option<Section<Resource<Cluster>>> = reader
+        .get("cluster")
+        .map(|value| reader.resource(value, "cluster", ""));
+    let cluster_body = cluster.as_ref().and_then(|c| c.as_ref().ok());
+
+    let key_uri = match (reader.get("keyUri"), cluster_body) {
+        (Some(value), _) => reader.located_string(value, "keyUri"),
+        (None, Some(c)) => from_cluster(
+            c,
+            "/properties/dataEncryption/primaryKeyUri",
+            c.body
+                .data_encryption()
+                .and_then(|d| d.primary_key_uri.clone()),
             "keyUri",
-            "the snapshot has no `keyUri`",
-            root_place(String::new()),
-        )),
+            "neither `keyUri` nor `cluster.properties.dataEncryption.primaryKeyUri` is given",
+        ),
+        (None, None) => Err(reader.missing("keyUri", "the snapshot has no `keyUri`", "")),
     };
-    let target_resource = key_uri
+    let target = key_uri
         .as_ref()
         .map(|k| k.value.clone())
         .unwrap_or_default();
 
-    let location = match (root.get("location"), &cluster) {
-        (Some(_), _) => Ok(reader.located_string(&root, "location")?),
-        (None, Some(c)) => match c.body.location.clone() {
-            Some(value) => Ok(Located {
-                value,
-                place: c.at("/location"),
-            }),
-            None => Err(reader.gap(
-                "location",
-                "neither `location` nor `cluster.location` is given",
-                c.at(""),
-            )),
-        },
-        (None, None) => Err(reader.gap(
+    let location = match (reader.get("location"), cluster_body) {
+        (Some(value), _) => reader.located_string(value, "location"),
+        (None, Some(c)) => from_cluster(
+            c,
+            "/location",
+            c.body.location.clone(),
+            "location",
+            "neither `location` nor `cluster.location` is given",
+        ),
+        (None, None) => Err(reader.missing(
             "location",
             "the snapshot has no `location` and no `cluster`",
-            root_place(target_resource.clone()),
+            &target,
         )),
     };
 
     // A missing section is reported against the resource it should hold, as far as the rest of
     // the snapshot names it, else against the target.
-    let identity_hint = cluster
-        .as_ref()
+    let identity_hint = cluster_body
         .and_then(|c| c.body.data_encryption())
         .and_then(|d| d.primary_user_assigned_identity_id.clone())
-        .unwrap_or_else(|| target_resource.clone());
+        .unwrap_or_else(|| target.clone());
     let vault_hint = key_uri
         .as_ref()
         .ok()
-        .and_then(|k| crate::keyuri::KeyUri::parse(&k.value).ok())
-        .map_or_else(
-            || target_resource.clone(),
-            |k| format!("https://{}", k.host),
-        );
+        .and_then(|k| KeyUri::parse(&k.value).ok())
+        .map_or_else(|| target.clone(), |k| k.vault_uri());
 
-    let identity =
-        reader.section::<Identity, _>(&root, "identity", root_place(identity_hint), |i| {
-            names(i.id.as_deref(), i.name.as_deref(), "identity")
-        })?;
-    let vault = reader.section::<Vault, _>(&root, "vault", root_place(vault_hint), |v| {
-        names(v.id.as_deref(), v.name.as_deref(), "vault")
-    })?;
-    let key = match root.get("key") {
-        None => Err(reader.gap(
-            "key",
-            "the snapshot has no `key` section",
-            root_place(target_resource.clone()),
-        )),
-        Some(value) => Ok(reader.key(value)?),
-    };
-    let key_versions = reader.list::<KeyVersion>(
-        &root,
-        "keyVersions",
-        "key version",
-        root_place(target_resource.clone()),
-        |v| names(v.id.as_deref(), v.name.as_deref(), "key version"),
-    )?;
-    let alerts = reader.list::<ActivityLogAlert>(
-        &root,
-        "activityLogAlerts",
-        "activity-log alert",
-        root_place(target_resource),
-        |a| names(a.id.as_deref(), a.name.as_deref(), "alert"),
-    )?;
+    let identity = reader.section::<Identity>("identity", &identity_hint);
+    let vault = reader.section::<Vault>("vault", &vault_hint);
+    let key = reader.section::<Key>("key", &target);
+    let key_versions = reader.list::<KeyVersion>("keyVersions", &target);
+    let alerts = reader.list::<ActivityLogAlert>("activityLogAlerts", &target);
 
     Ok(State {
         location,
@@ -141,218 +156,184 @@ pub fn parse(name: &str, text: String) -> Result<State, InputError> {
         vault,
         key,
         key_versions,
-        cluster: Ok(cluster),
+        cluster: cluster.transpose(),
         alerts,
     })
 }
 
-/// (display name, id) of a resource body.
-fn names(id: Option<&str>, name: Option<&str>, fallback: &str) -> (String, String) {
-    let name = name
-        .map(str::to_string)
-        .or_else(|| id.map(|i| arm::name_from_id(i).to_string()))
-        .unwrap_or_else(|| format!("(unnamed {fallback})"));
-    let id = id.map_or_else(|| name.clone(), str::to_string);
-    (name, id)
+/// A value the target takes from the cluster's body.
+fn from_cluster(
+    cluster: &Resource<Cluster>,
+    pointer: &str,
+    value: Option<String>,
+    section: &str,
+    absent: &str,
+) -> Section<Located<String>> {
+    if let Some(value) = value {
+        return Ok(Located {
+            value,
+            place: cluster.at(pointer),
+        });
+    }
+    let flaw = cluster.unknown.iter().find(|u| u.pointer == pointer);
+    Err(Gap {
+        reason: flaw.map_or_else(|| absent.to_string(), |u| u.reason.clone()),
+        label: match flaw {
+            Some(u) => u.label.clone(),
+            None => format!("`{section}` is missing"),
+        },
+        remedy: format!("add `{section}` to the snapshot, or let `cmk-check snapshot` record it"),
+        place: cluster.at(pointer),
+    })
 }
 
 struct Reader<'a> {
     doc: &'a Arc<SourceDoc>,
-    name: &'a str,
+    root: &'a Value,
 }
 
 impl Reader<'_> {
-    fn src(&self) -> Arc<SourceDoc> {
-        Arc::clone(self.doc)
+    /// A section, its name in any case.
+    fn get(&self, section: &str) -> Option<&Value> {
+        self.root.member(section)
     }
 
-    fn check_header(&self, root: &Value) -> Result<(), InputError> {
+    /// The section's pointer, in the user's spelling.
+    fn pointer(&self, section: &str) -> String {
+        let key = self
+            .root
+            .as_object()
+            .and_then(|map| key_of(map, section))
+            .map_or(section, String::as_str);
+        format!("/{}", escape(key))
+    }
+
+    fn check_header(&self, name: &str) -> Result<(), SnapshotError> {
         let fail = |pointer: &str, reason: &str| {
             let a = self.doc.anchor(pointer);
-            InputError::NotASnapshot {
-                name: self.name.to_string(),
+            SnapshotError::NotASnapshot {
+                name: name.to_string(),
                 reason: reason.to_string(),
-                src: self.src(),
+                src: Arc::clone(self.doc),
                 span: (a.offset, a.len).into(),
             }
         };
-        let Some(object) = root.as_object() else {
+        if !self.root.is_object() {
             return Err(fail("", "the top level must be a JSON object"));
-        };
-        match object.get("cmkCheckSnapshot") {
-            None => Err(fail("", "`cmkCheckSnapshot` is missing")),
-            Some(v) if v.as_u64() == Some(FORMAT_VERSION) => Ok(()),
-            Some(_) => Err(fail(
-                "/cmkCheckSnapshot",
+        }
+        let version = self.get("cmkCheckSnapshot");
+        let number = version.and_then(|v| v.as_u64().or_else(|| v.as_str()?.trim().parse().ok()));
+        match (version, number) {
+            (None, _) => Err(fail("", "`cmkCheckSnapshot` is missing")),
+            (Some(_), Some(FORMAT_VERSION)) => Ok(()),
+            (Some(_), _) => Err(fail(
+                &self.pointer("cmkCheckSnapshot"),
                 "this cmk-check reads snapshot format 1 only",
             )),
         }
     }
 
-    fn shape(&self, pointer: &str, field: &str, message: &str) -> InputError {
-        let a = self.doc.anchor(pointer);
-        InputError::Shape {
-            field: field.to_string(),
-            message: message.to_string(),
-            src: self.src(),
-            span: (a.offset, a.len).into(),
-        }
-    }
-
-    fn deserialize<T: DeserializeOwned>(&self, value: &Value, base: &str) -> Result<T, InputError> {
-        serde_path_to_error::deserialize(value).map_err(|e| {
-            let mut pointer = base.to_string();
-            let mut field = base.trim_start_matches('/').replace('/', ".");
-            for segment in e.path().iter() {
-                match segment {
-                    serde_path_to_error::Segment::Seq { index } => {
-                        pointer.push_str(&format!("/{index}"));
-                        field.push_str(&format!("[{index}]"));
-                    }
-                    serde_path_to_error::Segment::Map { key } => {
-                        pointer.push_str(&format!("/{}", escape(key)));
-                        field.push_str(&format!(".{key}"));
-                    }
-                    _ => {}
-                }
-            }
-            self.shape(&pointer, &field, &e.inner().to_string())
-        })
-    }
-
-    fn resource<T: DeserializeOwned>(
+    fn resource<T: Body>(
         &self,
         value: &Value,
-        base: &str,
-        naming: impl Fn(&T) -> (String, String),
-    ) -> Result<Resource<T>, InputError> {
-        if !value.is_object() {
-            let field = base.trim_start_matches('/').replace('/', ".");
-            return Err(self.shape(
-                base,
-                &field,
-                "expected an object: the body ARM returns for this resource",
-            ));
+        section: &str,
+        fallback_id: &str,
+    ) -> Section<Resource<T>> {
+        let base = self.pointer(section);
+        Resource::read(value, self.doc, &base, fallback_id)
+            .map_err(|flaw| self.unusable(section, &base, &flaw, fallback_id))
+    }
+
+    fn unusable(&self, section: &str, base: &str, flaw: &Flaw, resource: &str) -> Gap {
+        Gap {
+            reason: format!("the `{section}` section cannot be read: {}", flaw.message),
+            label: flaw.message.clone(),
+            remedy: format!(
+                "give the body ARM returns, or let `cmk-check snapshot` record `{section}`"
+            ),
+            place: Place::root(self.doc, &format!("{base}{}", flaw.pointer), resource),
         }
-        let body: T = self.deserialize(value, base)?;
-        let (name, id) = naming(&body);
-        Ok(Resource {
-            body,
-            name,
-            id,
-            doc: Arc::clone(self.doc),
-            base: base.to_string(),
-            unknown: Vec::new(),
-            remap: Vec::new(),
-        })
+    }
+
+    fn section<T: Body>(&self, section: &str, hint: &str) -> Section<Resource<T>> {
+        match self.get(section) {
+            None => Err(self.missing(
+                section,
+                &format!("the snapshot has no `{section}` section"),
+                hint,
+            )),
+            Some(value) => self.resource(value, section, hint),
+        }
     }
 
     /// An optional array section of bodies, each a resource of its own.
-    fn list<T: DeserializeOwned>(
-        &self,
-        root: &Value,
-        key: &str,
-        what: &str,
-        missing_at: Place,
-        naming: impl Fn(&T) -> (String, String),
-    ) -> Result<Section<Vec<Resource<T>>>, InputError> {
-        match root.get(key) {
-            None => Ok(Err(self.gap(
-                key,
-                &format!("the snapshot has no `{key}` section"),
-                missing_at,
-            ))),
+    fn list<T: Body>(&self, section: &str, hint: &str) -> Section<Vec<Resource<T>>> {
+        let base = self.pointer(section);
+        match self.get(section) {
+            None => Err(self.missing(
+                section,
+                &format!("the snapshot has no `{section}` section"),
+                hint,
+            )),
             Some(Value::Array(items)) => items
                 .iter()
                 .enumerate()
-                .map(|(i, item)| self.resource::<T>(item, &format!("/{key}/{i}"), &naming))
-                .collect::<Result<Vec<_>, _>>()
-                .map(Ok),
-            Some(_) => Err(self.shape(
-                &format!("/{key}"),
-                key,
-                &format!("expected an array of {what} bodies"),
+                .map(|(i, item)| {
+                    let at = format!("{base}/{i}");
+                    Resource::read(item, self.doc, &at, hint)
+                        .map_err(|flaw| self.unusable(section, &at, &flaw, hint))
+                })
+                .collect(),
+            Some(other) => Err(self.unusable(
+                section,
+                &base,
+                &Flaw {
+                    pointer: String::new(),
+                    message: format!("expected an array of bodies, found {}", describe(other)),
+                },
+                hint,
             )),
         }
     }
 
-    fn section<T: DeserializeOwned, F: Fn(&T) -> (String, String)>(
-        &self,
-        root: &Value,
-        key: &str,
-        missing_at: Place,
-        naming: F,
-    ) -> Result<Section<Resource<T>>, InputError> {
-        match root.get(key) {
-            None => Ok(Err(self.gap(
-                key,
-                &format!("the snapshot has no `{key}` section"),
-                missing_at,
-            ))),
-            Some(value) => self.resource(value, &format!("/{key}"), naming).map(Ok),
+    fn located_string(&self, value: &Value, section: &str) -> Section<Located<String>> {
+        let pointer = self.pointer(section);
+        match value.as_str() {
+            Some(text) => Ok(Located {
+                value: text.to_string(),
+                place: Place::root(self.doc, &pointer, text),
+            }),
+            None => Err(self.unusable(
+                section,
+                &pointer,
+                &Flaw {
+                    pointer: String::new(),
+                    message: format!("expected a string, found {}", describe(value)),
+                },
+                "",
+            )),
         }
     }
 
-    fn key(&self, value: &Value) -> Result<Resource<Key>, InputError> {
-        let is_bundle = value.get("key").is_some_and(Value::is_object);
-        let key = if is_bundle {
-            Key::from_bundle(self.deserialize::<KeyBundle>(value, "/key")?)
-        } else {
-            if !value.is_object() {
-                return Err(self.shape(
-                    "/key",
-                    "key",
-                    "expected an object: the key body from ARM or a Key Vault KeyBundle",
-                ));
-            }
-            let body: ManagementKey = self.deserialize(value, "/key")?;
-            let id = body.id.clone();
-            let mut key = Key::from_management(body);
-            if key.uri.is_none() {
-                key.uri = id;
-            }
-            key
-        };
-        let name = key
-            .name
-            .clone()
-            .unwrap_or_else(|| "(unnamed key)".to_string());
-        let id = key.uri.clone().unwrap_or_else(|| name.clone());
-        Ok(Resource {
-            body: key,
-            name,
-            id,
-            doc: Arc::clone(self.doc),
-            base: "/key".to_string(),
-            unknown: Vec::new(),
-            remap: Vec::new(),
-        })
-    }
-
-    fn located_string(&self, root: &Value, key: &str) -> Result<Located<String>, InputError> {
-        let pointer = format!("/{key}");
-        let value = root
-            .get(key)
-            .and_then(Value::as_str)
-            .ok_or_else(|| self.shape(&pointer, key, "expected a string"))?;
-        Ok(Located {
-            value: value.to_string(),
-            place: Place {
-                doc: Arc::clone(self.doc),
-                base: String::new(),
-                resource: value.to_string(),
-                pointer,
-                label_at: None,
-            },
-        })
-    }
-
-    fn gap(&self, key: &str, reason: &str, place: Place) -> Gap {
+    fn missing(&self, section: &str, reason: &str, resource: &str) -> Gap {
         Gap {
             reason: reason.to_string(),
-            label: format!("`{key}` is missing"),
-            remedy: format!("add `{key}` to the snapshot, or let `cmk-check snapshot` record it"),
-            place,
+            label: format!("`{section}` is missing"),
+            remedy: format!(
+                "add `{section}` to the snapshot, or let `cmk-check snapshot` record it"
+            ),
+            place: Place::root(self.doc, "", resource),
         }
+    }
+}
+
+fn describe(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "`null`",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
     }
 }

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use azure_core::credentials::{AccessToken, Secret, TokenCredential, TokenRequestOptions};
 use azure_core::http::Url;
-use cmk_check::keyuri::KeyUri;
+use cmk_check::azure::keyuri::KeyUri;
 use cmk_check::source::live::arm::{ArmClient, RetryPolicy};
 use cmk_check::source::live::keyvault::KeyVaultReader;
 use cmk_check::source::live::Azure;
@@ -203,4 +203,68 @@ pub fn planned_bodies(snapshot: &Value) -> Vec<(String, Value)> {
             json!({"value": snapshot["activityLogAlerts"]}),
         ),
     ]
+}
+
+/// The rules a plain check runs: those about the state (the config's own run only with
+/// exemptions). Counts in assertions derive from the registry, never from a number.
+pub fn state_rules() -> usize {
+    cmk_check::rules::ALL
+        .iter()
+        .filter(|r| matches!(r.check, cmk_check::lint::Check::State(_)))
+        .count()
+}
+
+/// The summary line of a report: `1 error, 0 warnings; 23 of 24 rules passed`.
+pub fn summary(errors: usize, warnings: usize, failing: usize, checked: usize) -> String {
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    format!(
+        "{}, {}; {} of {checked} rules passed",
+        plural(errors, "error"),
+        plural(warnings, "warning"),
+        checked - failing
+    )
+}
+
+/// Snapshot settings that keep catalog-wide counts out of snapshots: a new rule must not
+/// change the snapshot of a fixture it does not touch.
+pub fn catalog_neutral() -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(
+        r"\d+ of \d+ rules passed",
+        "[passed] of [checked] rules passed",
+    );
+    settings.add_filter(r#""rulesChecked": \d+"#, r#""rulesChecked": "[checked]""#);
+    settings.add_filter(
+        r"against the \d+ rules checked",
+        "against the [checked] rules checked",
+    );
+    settings
+}
+
+/// A report restricted to the rules that found something, for formats that list every rule
+/// checked (JUnit): the snapshot shows the fixture's cases, not the catalog.
+pub fn only_rules_with_findings(report: &cmk_check::engine::Report) -> cmk_check::engine::Report {
+    let mut report = report.clone();
+    let findings = report.findings.clone();
+    report
+        .checked
+        .retain(|rule| findings.iter().any(|f| f.rule.code == rule.code));
+    report.rules_passed = 0;
+    report
+}
+
+/// The SARIF log without the rule catalog (`tool.driver.rules`, the results' `ruleIndex`),
+/// which `tests/formats.rs` snapshots once.
+pub fn sarif_without_catalog(text: &str) -> String {
+    let mut log: Value = serde_json::from_str(text).unwrap();
+    for run in log["runs"].as_array_mut().unwrap() {
+        run["tool"]["driver"]
+            .as_object_mut()
+            .unwrap()
+            .remove("rules");
+        for result in run["results"].as_array_mut().unwrap() {
+            result.as_object_mut().unwrap().remove("ruleIndex");
+        }
+    }
+    serde_json::to_string_pretty(&log).unwrap()
 }

@@ -83,6 +83,16 @@ pub struct ArmClient {
     token: Secret,
     timeout: Duration,
     retry: RetryPolicy,
+    /// Why ARM could not be reached at all (DNS, refused, TLS), once a request found out.
+    unreachable: std::sync::Arc<std::sync::Mutex<Option<String>>>,
+}
+
+/// ARM could not be reached at all: one problem, not a finding per request.
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
+#[error("could not reach Azure Resource Manager at `{endpoint}`: {cause}")]
+pub struct Unreachable {
+    pub endpoint: String,
+    pub cause: String,
 }
 
 impl ArmClient {
@@ -99,6 +109,23 @@ impl ArmClient {
             token,
             timeout,
             retry,
+            unreachable: std::sync::Arc::default(),
+        }
+    }
+
+    /// `Err` when a request of this client could not reach ARM at all.
+    pub fn reachable(&self) -> Result<(), Unreachable> {
+        let cause = self
+            .unreachable
+            .lock()
+            .map(|c| c.clone())
+            .unwrap_or_default();
+        match cause {
+            None => Ok(()),
+            Some(cause) => Err(Unreachable {
+                endpoint: self.endpoint.as_str().trim_end_matches('/').to_string(),
+                cause,
+            }),
         }
     }
 
@@ -264,9 +291,31 @@ impl ArmClient {
             ArmError::Malformed(format!("the body was cut short ({error})"))
         } else {
             // Never the URL's query or headers: only what failed.
-            ArmError::Transport(error.without_url().to_string())
+            let connect = error.is_connect();
+            let cause = error_chain(&error.without_url());
+            if connect {
+                if let Ok(mut unreachable) = self.unreachable.lock() {
+                    unreachable.get_or_insert_with(|| cause.clone());
+                }
+            }
+            ArmError::Transport(cause)
         }
     }
+}
+
+/// An error and its causes, which say what failed (`dns error`, `connection refused`).
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let more = cause.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// ARM's error body: `{"error": {"code", "message"}}`.

@@ -10,18 +10,18 @@ use azure_identity::{
     ClientSecretCredentialOptions, ManagedIdentityCredential, ManagedIdentityCredentialOptions,
     WorkloadIdentityCredential, WorkloadIdentityCredentialOptions,
 };
-use clap::ValueEnum;
 use thiserror::Error;
 
-use super::cloud::Cloud;
+use crate::azure::cloud::{Cloud, CloudName};
 
 /// The environment variable `--auth access-token` reads.
 pub const ACCESS_TOKEN_ENV: &str = "CMK_CHECK_ACCESS_TOKEN";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum AuthMethod {
     /// Client secret, then workload identity (from the environment), then the Azure CLI, then
     /// the Azure Developer CLI
+    #[default]
     Auto,
     /// The Azure CLI's login (`az login`)
     Cli,
@@ -162,7 +162,7 @@ fn build(
     };
     let client_options = || ClientOptions {
         transport: Some(transport.clone()),
-        cloud: Some(Arc::new(cloud.configuration())),
+        cloud: Some(Arc::new(configuration(cloud.name))),
         ..ClientOptions::default()
     };
     let credential: Arc<dyn TokenCredential> = match method {
@@ -226,4 +226,14 @@ fn required_env<const N: usize>(
         });
     }
     Ok(names.map(|n| std::env::var(n).unwrap_or_default()))
+}
+
+/// The sign-in authority of each cloud, as azure_identity names it.
+fn configuration(cloud: CloudName) -> azure_core::cloud::CloudConfiguration {
+    use azure_core::cloud::CloudConfiguration;
+    match cloud {
+        CloudName::Public => CloudConfiguration::AzurePublic,
+        CloudName::China => CloudConfiguration::AzureChina,
+        CloudName::UsGovernment => CloudConfiguration::AzureGovernment,
+    }
 }

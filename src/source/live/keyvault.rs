@@ -10,8 +10,10 @@ use azure_security_keyvault_keys::{KeyClient, KeyClientOptions};
 use serde_json::{json, Value};
 
 use super::arm::ArmError;
-use crate::keyuri::KeyUri;
-use crate::model::key::{modulus_bits, KeyBundle};
+use crate::azure::keyuri::KeyUri;
+use crate::azure::KEY_TYPE;
+use crate::document::json::Members;
+use crate::model::{Body, Key};
 
 #[derive(Debug, Clone)]
 pub struct KeyVaultReader {
@@ -73,26 +75,20 @@ fn sdk_error(error: azure_core::Error) -> ArmError {
     }
 }
 
-/// The KeyBundle in the management-plane shape the rules and snapshots use: the same facts,
-/// with the RSA size as a number instead of the public modulus.
+/// The KeyBundle in ARM's shape, as snapshots record it: the same facts, with the RSA size
+/// instead of the public modulus.
 pub fn bundle_as_management_body(bundle: &Value, key: &KeyUri) -> Value {
-    let parsed: KeyBundle = serde_json::from_value(bundle.clone()).unwrap_or_default();
-    let jwk = parsed.key.unwrap_or_default();
-    let mut properties = json!({
-        "attributes": bundle.get("attributes").cloned().unwrap_or(Value::Null),
-        "kty": jwk.kty,
-        "keyOps": jwk.key_ops,
-        "keyUri": format!("https://{}/keys/{}", key.host, key.name),
-        "keyUriWithVersion": jwk.kid,
-    });
-    if let Some(bits) = jwk.n.as_deref().and_then(modulus_bits) {
-        properties["keySize"] = json!(bits);
+    let Some((mut shaped, _)) = Key::arm_shape(bundle) else {
+        return bundle.clone();
+    };
+    shaped.put("type", json!(KEY_TYPE));
+    if let Some(properties) = shaped.member_mut("properties") {
+        properties.put(
+            "keyUri",
+            json!(format!("https://{}/keys/{}", key.host, key.name)),
+        );
     }
-    json!({
-        "name": key.name,
-        "type": "Microsoft.KeyVault/vaults/keys",
-        "properties": properties,
-    })
+    shaped
 }
 
 /// Sends every request to `to` instead of the vault's own host.

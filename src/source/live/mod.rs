@@ -4,30 +4,28 @@
 
 pub mod arm;
 pub mod auth;
-pub mod cloud;
 pub mod keyvault;
 pub mod target;
 
 use std::sync::Arc;
 
-use serde::de::DeserializeOwned;
 use serde_json::{json, Map, Value};
 
 use self::arm::{ArmClient, ArmError};
 use self::keyvault::KeyVaultReader;
-use self::target::{Target, IDENTITY_TYPE, VAULT_TYPE};
-use crate::arm as ids;
-use crate::keyuri::KeyUri;
-use crate::model::key::ManagementKey;
-use crate::model::{ActivityLogAlert, Cluster, Identity, Key, KeyVersion, Vault};
-use crate::source::document::SourceDoc;
-use crate::source::snapshot::FORMAT_VERSION;
+use self::target::Target;
+use crate::azure::api::{
+    ALERTS as ALERTS_API, CLUSTER as CLUSTER_API, IDENTITY as IDENTITY_API,
+    KEY_VAULT as KEY_VAULT_API,
+};
+use crate::azure::cloud;
+use crate::azure::id as ids;
+use crate::azure::keyuri::KeyUri;
+use crate::azure::{IDENTITY_TYPE, VAULT_TYPE};
+use crate::document::SourceDoc;
+use crate::model::{ActivityLogAlert, Body, Cluster, Identity, Key, KeyVersion, Vault};
+use crate::source::snapshot::Recording;
 use crate::state::{Gap, Located, Place, Resource, Section, State};
-
-pub const IDENTITY_API: &str = "2024-11-30";
-pub const KEY_VAULT_API: &str = "2024-11-01";
-pub const CLUSTER_API: &str = "2023-03-02-preview";
-pub const ALERTS_API: &str = "2020-10-01";
 
 /// The clients a live read uses.
 #[derive(Debug, Clone)]
@@ -37,11 +35,11 @@ pub struct Azure {
     pub key_vault: Option<KeyVaultReader>,
 }
 
-/// The state read from Azure, and the same facts as a snapshot v1 document.
+/// The state read from Azure, and the bodies it came from, for a snapshot.
 #[derive(Debug)]
 pub struct Live {
     pub state: State,
-    pub snapshot: Value,
+    pub recording: Recording,
     /// What could not be read, one line each, for the user's terminal.
     pub unread: Vec<String>,
 }
@@ -462,7 +460,7 @@ fn read_gap(kind: &Kind, id: &str, error: &ArmError, args: &Arc<SourceDoc>) -> G
 }
 
 /// A fetched body as a typed resource whose doc is its pretty-printed JSON.
-fn resource<T: DeserializeOwned>(
+fn resource<T: Body>(
     kind: &Kind,
     id: &str,
     body: &Value,
@@ -474,27 +472,18 @@ fn resource<T: DeserializeOwned>(
         .and_then(Value::as_str)
         .unwrap_or_else(|| ids::name_from_id(id))
         .to_string();
-    let typed: T = serde_json::from_value(body.clone()).map_err(|e| {
+    let text = serde_json::to_string_pretty(body).unwrap_or_default() + "\n";
+    let doc = SourceDoc::fetched(&format!("{} {name} ({source})", kind.noun), text);
+    Resource::read(body, &doc, "", id).map_err(|flaw| {
         read_gap(
             kind,
             id,
-            &ArmError::Malformed(format!("the body does not have the expected shape: {e}")),
+            &ArmError::Malformed(format!(
+                "the body does not have the expected shape: {}",
+                flaw.message
+            )),
             args,
         )
-    })?;
-    let text = serde_json::to_string_pretty(body).unwrap_or_default() + "\n";
-    Ok(Resource {
-        body: typed,
-        name: name.clone(),
-        id: body
-            .get("id")
-            .and_then(Value::as_str)
-            .unwrap_or(id)
-            .to_string(),
-        doc: SourceDoc::fetched(&format!("{} {name} ({source})", kind.noun), text),
-        base: String::new(),
-        unknown: Vec::new(),
-        remap: Vec::new(),
     })
 }
 
@@ -506,8 +495,7 @@ fn assemble(
     key_side: KeySide,
     (alerts, alert_bodies): (Section<Vec<Resource<ActivityLogAlert>>>, Vec<Value>),
 ) -> Live {
-    let mut snapshot = Map::new();
-    snapshot.insert("cmkCheckSnapshot".to_string(), json!(FORMAT_VERSION));
+    let mut recording = Recording::default();
     let mut unread = Vec::new();
     let mut note = |gap: &Gap| unread.push(format!("{}: {}", gap.label, gap.reason));
 
@@ -522,7 +510,7 @@ fn assemble(
         Some(Ok(body)) => {
             let typed = resource::<Cluster>(&CLUSTER, &cluster_id, &body, args, "ARM");
             if typed.is_ok() {
-                snapshot.insert("cluster".to_string(), body);
+                recording.cluster = Some(body);
             }
             typed.map(Some)
         }
@@ -589,10 +577,10 @@ fn assemble(
         )),
     };
     if let Ok(location) = &location {
-        snapshot.insert("location".to_string(), json!(location.value));
+        recording.location = Some(location.value.clone());
     }
     if let Ok(uri) = &key_uri {
-        snapshot.insert("keyUri".to_string(), json!(uri.value));
+        recording.key_uri = Some(uri.value.clone());
     }
 
     let identity_id = target
@@ -620,7 +608,7 @@ fn assemble(
         Some((Ok(body), source)) => {
             let typed = resource(&IDENTITY, &identity_id, &body, args, source);
             if typed.is_ok() {
-                snapshot.insert("identity".to_string(), body);
+                recording.identity = Some(body);
             }
             typed
         }
@@ -634,7 +622,7 @@ fn assemble(
                 Ok(body) => {
                     let typed = resource(&VAULT, &vault_id, &body, args, "ARM");
                     if typed.is_ok() {
-                        snapshot.insert("vault".to_string(), body);
+                        recording.vault = Some(body);
                     }
                     typed
                 }
@@ -667,23 +655,9 @@ fn assemble(
                     } else {
                         "ARM"
                     };
-                    let typed =
-                        resource::<ManagementKey>(&KEY, &key_id, &body, args, source).map(|r| {
-                            let id = r.id.clone();
-                            let mut key = Key::from_management(r.body);
-                            key.uri = key.uri.or(Some(id));
-                            Resource {
-                                id: key.uri.clone().unwrap_or_default(),
-                                body: key,
-                                name: r.name,
-                                doc: r.doc,
-                                base: r.base,
-                                unknown: Vec::new(),
-                                remap: Vec::new(),
-                            }
-                        });
+                    let typed = resource::<Key>(&KEY, &key_id, &body, args, source);
                     if typed.is_ok() {
-                        snapshot.insert("key".to_string(), body);
+                        recording.key = Some(body);
                     }
                     typed
                 }
@@ -710,7 +684,7 @@ fn assemble(
                         })
                         .collect();
                     if typed.is_ok() {
-                        snapshot.insert("keyVersions".to_string(), Value::Array(items));
+                        recording.key_versions = Some(items);
                     }
                     typed
                 }
@@ -731,7 +705,7 @@ fn assemble(
     }
     match &alerts {
         Ok(_) => {
-            snapshot.insert("activityLogAlerts".to_string(), Value::Array(alert_bodies));
+            recording.alerts = Some(alert_bodies);
         }
         Err(gap) => note(gap),
     }
@@ -747,7 +721,7 @@ fn assemble(
             cluster,
             alerts,
         },
-        snapshot: Value::Object(snapshot),
+        recording,
         unread,
     }
 }
@@ -774,13 +748,19 @@ pub struct Connection {
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum ConnectError {
+    #[error(transparent)]
+    #[diagnostic(
+        code(cmk_check::unreachable),
+        help("check the network, a proxy (HTTPS_PROXY) or `--arm-endpoint`; `--offline` checks a template without Azure")
+    )]
+    Unreachable(#[from] arm::Unreachable),
     #[error("the endpoint cannot be used")]
     #[diagnostic(code(cmk_check::endpoint))]
     Endpoint(#[source] cloud::EndpointError),
     #[error("could not sign in to Azure")]
     #[diagnostic(
         code(cmk_check::auth),
-        help("sign in with `az login` (or `azd auth login`), or choose a credential with `--auth`; a pipeline can pass a token with `--auth access-token` and CMK_CHECK_ACCESS_TOKEN")
+        help("sign in with `az login` (or `azd auth login`), or choose a credential with `--auth`; a pipeline can pass a token with `--auth access-token` and CMK_CHECK_ACCESS_TOKEN; a template needs no sign-in with `--offline`")
     )]
     Auth(#[source] auth::AuthError),
     #[error("could not set up HTTP: {0}")]

@@ -4,11 +4,9 @@
 use miette::{Diagnostic, NamedSource, SourceSpan};
 use thiserror::Error;
 
-use crate::keyuri::KeyUri;
-
-pub const IDENTITY_TYPE: &str = "Microsoft.ManagedIdentity/userAssignedIdentities";
-pub const VAULT_TYPE: &str = "Microsoft.KeyVault/vaults";
-pub const CLUSTER_TYPE: &str = "Microsoft.DBforPostgreSQL/serverGroupsv2";
+use crate::azure::cloud::CloudName;
+use crate::azure::keyuri::KeyUri;
+use crate::azure::{CLUSTER_TYPE, VAULT_TYPE};
 
 /// A command-line value that does not parse: the edge renders it with the bad part labelled.
 #[derive(Debug, Error, Diagnostic)]
@@ -182,6 +180,83 @@ pub struct Target {
     pub subscription: Option<String>,
     /// A subscription whose alerts count although no cluster of it is read (a planned cluster).
     pub alerts_subscription: Option<String>,
+}
+
+/// The live inputs as the command line gives them.
+#[derive(Debug, Clone, Default)]
+pub struct Flags {
+    pub location: Option<String>,
+    pub identity: Option<String>,
+    pub key: Option<String>,
+    pub vault: Option<String>,
+    pub cluster: Option<String>,
+    pub subscription: Option<String>,
+}
+
+#[derive(Debug, Error, Diagnostic)]
+pub enum TargetError {
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Argument(#[from] ArgumentError),
+    #[error("nothing to check")]
+    #[diagnostic(
+        code(cmk_check::no_target),
+        help("give `--snapshot FILE`, or `--location`, `--identity` and `--key` for a planned cluster, or `--cluster` for an existing one, or `--template FILE`")
+    )]
+    Nothing,
+}
+
+impl Target {
+    /// The target the flags name, each ID and the key URI parsed strictly, the key on a vault of
+    /// `cloud`.
+    pub fn from_flags(flags: &Flags, cloud: CloudName) -> Result<Self, TargetError> {
+        let id = |flag, value: &Option<String>, kind| {
+            value
+                .as_deref()
+                .map(|v| ResourceId::parse(flag, v, kind))
+                .transpose()
+        };
+        let target = Target {
+            location: flags.location.clone(),
+            identity: flags
+                .identity
+                .as_deref()
+                .map(|v| ResourceId::parse_any("--identity", v))
+                .transpose()?,
+            key: flags
+                .key
+                .as_deref()
+                .map(|raw| parse_key_uri(raw).map(|k| (raw.to_string(), k)))
+                .transpose()?,
+            vault: id("--vault", &flags.vault, VAULT_TYPE)?,
+            cluster: id("--cluster", &flags.cluster, CLUSTER_TYPE)?,
+            subscription: flags.subscription.clone(),
+            alerts_subscription: None,
+        };
+        let planned =
+            target.location.is_some() && target.identity.is_some() && target.key.is_some();
+        if target.cluster.is_none() && !planned {
+            return Err(TargetError::Nothing);
+        }
+        if let Some((raw, key)) = &target.key {
+            if key.cloud() != Some(cloud) {
+                let suffix = cloud.vault_suffix();
+                return Err(ArgumentError {
+                    flag: "--key",
+                    expected: "a key in the chosen cloud",
+                    src: NamedSource::new("--key", raw.clone()),
+                    span: (key.host_span.start, key.host_span.len()).into(),
+                    reason: format!("vaults of the `{}` cloud end in `{suffix}`", cloud.as_str()),
+                    help: Some(
+                        "choose the key's cloud with `--cloud public|china|usgovernment`"
+                            .to_string(),
+                    ),
+                }
+                .into());
+            }
+        }
+        Ok(target)
+    }
 }
 
 #[cfg(test)]

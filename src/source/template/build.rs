@@ -3,49 +3,25 @@
 
 use std::sync::Arc;
 
-use serde::de::DeserializeOwned;
 use serde_json::{json, Map, Value};
 
 use super::deployment::{
-    client_of, principal_of, Declared, Env, DEPLOYMENT_TENANT, UNKNOWN_SUBSCRIPTION,
+    client_of, principal_of, Declaration, Env, DEPLOYMENT_TENANT, UNKNOWN_SUBSCRIPTION,
 };
 use super::expr::{self, Evaluated};
-use crate::arm;
-use crate::keyuri::KeyUri;
-use crate::model::key::ManagementKey;
-use crate::model::{ActivityLogAlert, Cluster, Identity, Key, Vault};
-use crate::source::document::{escape, SourceDoc};
-use crate::state::{Gap, Located, Place, Resource, Section, State, Unknown};
-
-pub const CLUSTER_TYPE: &str = "Microsoft.DBforPostgreSQL/serverGroupsv2";
-const IDENTITY_TYPE: &str = "Microsoft.ManagedIdentity/userAssignedIdentities";
-const VAULT_TYPE: &str = "Microsoft.KeyVault/vaults";
-const KEY_TYPE: &str = "Microsoft.KeyVault/vaults/keys";
-const POLICIES_TYPE: &str = "Microsoft.KeyVault/vaults/accessPolicies";
-const ALERT_TYPE: &str = "Microsoft.Insights/activityLogAlerts";
+use crate::azure::id as arm;
+use crate::azure::keyuri::KeyUri;
+use crate::azure::{
+    ACCESS_POLICIES_TYPE as POLICIES_TYPE, ALERT_TYPE, CLUSTER_TYPE, IDENTITY_TYPE, KEY_TYPE,
+    VAULT_TYPE,
+};
+use crate::document::{escape, SourceDoc};
+use crate::model::{ActivityLogAlert, Body, Cluster, Identity, Key, Vault};
+use crate::source::complete::{Planned, Referenced};
+use crate::state::{Declared, Gap, Located, Place, Resource, Section, State, Unknown};
 /// From this Key Vault API version on, a vault created without `enableRbacAuthorization` uses
 /// Azure RBAC.
 const RBAC_DEFAULT_FROM: &str = "2026-02-01";
-
-/// A cluster of the template and its state; what must still come from Azure.
-#[derive(Debug)]
-pub struct Planned {
-    pub cluster: String,
-    pub state: State,
-    /// Resources referenced by ID or key URI, not declared: read live unless `--offline`.
-    pub referenced: Referenced,
-}
-
-#[derive(Debug, Default, Clone)]
-pub struct Referenced {
-    pub identity: Option<(String, Place)>,
-    /// The key URI, when the vault or the key is not declared, and which of them is not.
-    pub key: Option<(String, KeyUri, Place)>,
-    pub vault_missing: bool,
-    pub key_missing: bool,
-    /// The subscription whose alerts count, when it is known.
-    pub alerts_subscription: Option<String>,
-}
 
 /// A body evaluated from a template resource, with the places of the values it could not know.
 struct Evaluation {
@@ -55,11 +31,15 @@ struct Evaluation {
 
 struct Builder<'a> {
     doc: &'a Arc<SourceDoc>,
-    world: &'a [Declared],
+    world: &'a [Declaration],
 }
 
 /// Every CMK cluster of the template as a check target, and a note for each one without CMK.
-pub fn clusters(doc: &Arc<SourceDoc>, world: &[Declared], notes: &mut Vec<String>) -> Vec<Planned> {
+pub fn clusters(
+    doc: &Arc<SourceDoc>,
+    world: &[Declaration],
+    notes: &mut Vec<String>,
+) -> Vec<Planned> {
     let builder = Builder { doc, world };
     world
         .iter()
@@ -69,14 +49,14 @@ pub fn clusters(doc: &Arc<SourceDoc>, world: &[Declared], notes: &mut Vec<String
 }
 
 impl Builder<'_> {
-    fn env<'b>(&'b self, declared: &'b Declared) -> Env<'b> {
+    fn env<'b>(&'b self, declared: &'b Declaration) -> Env<'b> {
         Env {
             frame: &declared.frame,
             world: self.world,
         }
     }
 
-    fn place(&self, declared: &Declared, pointer: &str) -> Place {
+    fn place(&self, declared: &Declaration, pointer: &str) -> Place {
         Place {
             doc: Arc::clone(self.doc),
             base: declared.pointer.clone(),
@@ -90,7 +70,7 @@ impl Builder<'_> {
     /// the unknown ones. Object keys that are expressions are evaluated too.
     fn evaluate(
         &self,
-        declared: &Declared,
+        declared: &Declaration,
         raw: &Value,
         pointer: &str,
         unknown: &mut Vec<Unknown>,
@@ -158,7 +138,7 @@ impl Builder<'_> {
         }
     }
 
-    fn unknown(&self, declared: &Declared, pointer: &str, reason: &str) -> Unknown {
+    fn unknown(&self, declared: &Declaration, pointer: &str, reason: &str) -> Unknown {
         Unknown {
             pointer: pointer.to_string(),
             reason: reason.to_string(),
@@ -170,7 +150,7 @@ impl Builder<'_> {
     }
 
     /// The resource's own fields cmk-check reads, evaluated.
-    fn body(&self, declared: &Declared, fields: &[&str]) -> Evaluation {
+    fn body(&self, declared: &Declaration, fields: &[&str]) -> Evaluation {
         let mut unknown = Vec::new();
         let mut body = Map::new();
         body.insert("id".to_string(), json!(declared.id));
@@ -190,39 +170,39 @@ impl Builder<'_> {
         }
     }
 
-    fn resource<T: DeserializeOwned>(
+    fn resource<T: Body>(
         &self,
-        declared: &Declared,
+        declared: &Declaration,
         evaluation: Evaluation,
     ) -> Result<Resource<T>, Gap> {
-        let typed: T = serde_json::from_value(evaluation.body).map_err(|e| Gap {
-            reason: format!(
-                "`{}` does not have the shape of a {}: {e}",
-                declared.short_name(),
-                declared.kind
-            ),
-            label: "this resource".to_string(),
-            remedy: "compare it with the resource's ARM reference".to_string(),
-            place: self.place(declared, ""),
-        })?;
-        let mut resource = Resource::new(
-            typed,
-            declared.short_name().to_string(),
-            declared.id.clone(),
-            Arc::clone(self.doc),
-            declared.pointer.clone(),
-        );
-        resource.unknown = evaluation.unknown;
+        let mut resource =
+            Resource::read(&evaluation.body, self.doc, &declared.pointer, &declared.id).map_err(
+                |flaw| Gap {
+                    reason: format!(
+                        "`{}` does not have the shape of a {}: {}",
+                        declared.short_name(),
+                        declared.kind,
+                        flaw.message
+                    ),
+                    label: "this resource".to_string(),
+                    remedy: "compare it with the resource's ARM reference".to_string(),
+                    place: self.place(declared, ""),
+                },
+            )?;
+        resource.name = declared.short_name().to_string();
+        resource.id = declared.id.clone();
+        resource.unknown.extend(evaluation.unknown);
+        resource.declared = Some(Declared::Template);
         Ok(resource)
     }
 
-    fn find(&self, kind: &str, id: &str) -> Option<&Declared> {
+    fn find(&self, kind: &str, id: &str) -> Option<&Declaration> {
         self.world
             .iter()
             .find(|d| d.is(kind) && arm::same_id(&d.id, id))
     }
 
-    fn cluster(&self, declared: &Declared, notes: &mut Vec<String>) -> Option<Planned> {
+    fn cluster(&self, declared: &Declaration, notes: &mut Vec<String>) -> Option<Planned> {
         let evaluation = self.body(declared, &["location", "identity", "properties"]);
         let name = declared.short_name().to_string();
         let encryption = evaluation
@@ -278,10 +258,13 @@ impl Builder<'_> {
         let identity = self.identity(&cluster, &mut referenced);
         let (vault, key, key_versions) = self.vault_and_key(&key_uri, &mut referenced);
         let identity = reconcile(identity, &vault);
-        let subscription =
-            arm::subscription_from_id(&cluster.id).filter(|s| *s != UNKNOWN_SUBSCRIPTION);
-        referenced.alerts_subscription = subscription.map(str::to_string);
         let alerts = self.alerts(&cluster);
+        // Existing alerts are read only when the template declares none.
+        if alerts.is_err() {
+            referenced.alerts_subscription = arm::subscription_from_id(&cluster.id)
+                .filter(|s| *s != UNKNOWN_SUBSCRIPTION)
+                .map(str::to_string);
+        }
         Some(Planned {
             cluster: name,
             state: State {
@@ -398,7 +381,7 @@ impl Builder<'_> {
             referenced.vault_missing = vault.is_none();
             referenced.key_missing = key.is_none();
         }
-        let missing = |what: String| not_read(uri.place.clone(), &what);
+        let missing = |what: String| not_read(uri.place.clone(), what.as_str());
         let vault = vault.unwrap_or_else(|| Err(missing(format!("vault `{vault_name}`"))));
         let (key, versions) = match key {
             // A key the deployment creates has no earlier version to keep.
@@ -411,7 +394,7 @@ impl Builder<'_> {
         (vault, key, versions)
     }
 
-    fn vault(&self, declared: &Declared) -> Section<Resource<Vault>> {
+    fn vault(&self, declared: &Declaration) -> Section<Resource<Vault>> {
         let mut evaluation = self.body(declared, &["location", "properties"]);
         let properties = &mut evaluation.body["properties"];
         if !properties.is_object() {
@@ -474,7 +457,7 @@ impl Builder<'_> {
         Ok(vault)
     }
 
-    fn key(&self, declared: &Declared) -> Section<Resource<Key>> {
+    fn key(&self, declared: &Declaration) -> Section<Resource<Key>> {
         let mut evaluation = self.body(declared, &["properties"]);
         let properties = &mut evaluation.body["properties"];
         if !properties.is_object() {
@@ -516,19 +499,9 @@ impl Builder<'_> {
             "https://{vault}.vault.azure.net/keys/{}",
             declared.short_name()
         ));
-        let management: Resource<ManagementKey> = self.resource(declared, evaluation)?;
-        let mut key = Key::from_management(management.body);
-        key.name = Some(management.name.clone());
-        let mut resource = Resource::new(
-            key,
-            management.name,
-            management.id,
-            management.doc,
-            management.base,
-        );
-        resource.id = resource.body.uri.clone().unwrap_or(resource.id);
-        resource.unknown = management.unknown;
-        Ok(resource)
+        let mut key: Resource<Key> = self.resource(declared, evaluation)?;
+        key.id = key.body.uri().map_or(key.id, str::to_string);
+        Ok(key)
     }
 
     /// The alerts the template declares. Those already in Azure are added by the live reader.

@@ -9,8 +9,8 @@ use std::rc::Rc;
 use serde_json::{json, Map, Value};
 
 use super::expr::{self, Evaluated, ExprError, Scope};
-use crate::arm;
-use crate::source::document::escape;
+use crate::azure::id as arm;
+use crate::document::escape;
 
 /// Stand-ins for values that exist only once the deployment runs. They compare equal to
 /// themselves, so that `reference(identity).principalId` in an access policy matches the identity
@@ -27,12 +27,16 @@ pub fn client_of(identity: &str) -> String {
     format!("<client ID of identity {identity}>")
 }
 
-/// What the command line says about where the deployment goes.
+/// What the command line says about where and when the deployment goes.
 #[derive(Debug, Clone, Default)]
 pub struct Placement {
     pub subscription: Option<String>,
     pub resource_group: Option<String>,
     pub location: Option<String>,
+    /// The cloud deployed to: its vault DNS suffix names the vaults the template declares.
+    pub cloud: crate::azure::cloud::CloudName,
+    /// The deployment's instant (`--now`): what `utcNow()` gives.
+    pub now: chrono::DateTime<chrono::Utc>,
 }
 
 /// A parameter's value: given (parameters file, or a nested deployment's `parameters`), the
@@ -66,7 +70,7 @@ pub struct Frame {
 
 /// A resource the template declares (one per copy-loop iteration).
 #[derive(Debug, Clone)]
-pub struct Declared {
+pub struct Declaration {
     /// Full type: `Microsoft.KeyVault/vaults/keys`.
     pub kind: String,
     /// Full name: `kv-prod/cmk`.
@@ -82,7 +86,7 @@ pub struct Declared {
     pub inner: Option<Rc<Deployment>>,
 }
 
-impl Declared {
+impl Declaration {
     pub fn is(&self, kind: &str) -> bool {
         self.kind.eq_ignore_ascii_case(kind)
     }
@@ -96,7 +100,7 @@ impl Declared {
 /// Everything the template declares, and what the walk had to say about it.
 #[derive(Debug, Default)]
 pub struct World {
-    pub declared: Vec<Declared>,
+    pub declared: Vec<Declaration>,
     pub notes: Vec<String>,
 }
 
@@ -191,7 +195,7 @@ fn given_value(entry: &Value) -> Evaluated {
 /// Evaluation of expressions in one frame, with the declared resources for `reference()`.
 pub struct Env<'a> {
     pub frame: &'a Frame,
-    pub world: &'a [Declared],
+    pub world: &'a [Declaration],
 }
 
 impl Env<'_> {
@@ -225,7 +229,7 @@ impl Env<'_> {
         value
     }
 
-    fn find(&self, target: &str) -> Option<&Declared> {
+    fn find(&self, target: &str) -> Option<&Declaration> {
         self.world.iter().find(|d| {
             arm::same_id(&d.id, target)
                 || d.symbol.as_deref().is_some_and(|s| s == target)
@@ -234,7 +238,7 @@ impl Env<'_> {
     }
 
     /// A declared resource's `properties`, evaluated as far as they can be.
-    fn properties_of(&self, declared: &Declared) -> Value {
+    fn properties_of(&self, declared: &Declaration) -> Value {
         let env = Env {
             frame: &declared.frame,
             world: self.world,
@@ -361,7 +365,7 @@ impl Scope for Env<'_> {
 
 /// What `reference()` gives for a resource the template declares: its properties, plus what
 /// Azure adds at creation, as stand-ins when the value is assigned then.
-fn runtime_properties(env: &Env<'_>, declared: &Declared) -> Value {
+fn runtime_properties(env: &Env<'_>, declared: &Declaration) -> Value {
     let kind = declared.kind.to_ascii_lowercase();
     match kind.as_str() {
         "microsoft.managedidentity/userassignedidentities" => json!({
@@ -580,7 +584,7 @@ fn declare(
         .unwrap_or_default()
         .to_string();
     let id = resource_id(&frame, &kind, &name);
-    let mut declared = Declared {
+    let mut declared = Declaration {
         kind: kind.clone(),
         name: name.clone(),
         id,

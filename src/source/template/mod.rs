@@ -13,19 +13,16 @@ use miette::{Diagnostic, SourceSpan};
 use serde_json::{Map, Value};
 use thiserror::Error;
 
-pub use self::build::{Planned, Referenced};
 pub use self::deployment::Placement;
-use crate::source::document::SourceDoc;
-use crate::source::error::{parse_json, read_text, InputError};
-use crate::source::live;
-use crate::source::live::target::{ResourceId, Target};
-use crate::state::{Gap, Place, Section};
+use crate::document::read::{parse_json, read_text, ReadError};
+use crate::document::SourceDoc;
+use crate::source::complete::Planned;
 
 #[derive(Debug, Error, Diagnostic)]
 pub enum TemplateError {
     #[error(transparent)]
     #[diagnostic(transparent)]
-    Input(#[from] InputError),
+    Input(#[from] ReadError),
     #[error("`{name}` is not an ARM deployment template: {reason}")]
     #[diagnostic(
         code(cmk_check::not_a_template),
@@ -144,7 +141,10 @@ pub fn parse(
         }
     })?;
     let mut notes = world.notes;
-    let any_cluster = world.declared.iter().any(|d| d.is(build::CLUSTER_TYPE));
+    let any_cluster = world
+        .declared
+        .iter()
+        .any(|d| d.is(crate::azure::CLUSTER_TYPE));
     if !any_cluster {
         return Err(TemplateError::NoCluster {
             name: name.to_string(),
@@ -217,73 +217,4 @@ fn bicep(arguments: &[&str], path: &Path) -> Result<String, TemplateError> {
         });
     }
     Ok(String::from_utf8_lossy(&output.stdout).to_string())
-}
-
-/// Reads from Azure what the template only references: the identity, the vault and key, and
-/// the alerts of the cluster's subscription. Gaps point at the reference in the template.
-pub async fn complete(planned: &mut Planned, azure: &live::Azure, subscription: Option<&str>) {
-    let referenced = planned.referenced.clone();
-    let identity = referenced
-        .identity
-        .as_ref()
-        .map(|(id, _)| ResourceId::parse_any("--identity", id).map_err(|_| id.clone()));
-    let alerts_subscription = referenced
-        .alerts_subscription
-        .clone()
-        .or_else(|| subscription.map(str::to_string));
-    let target = Target {
-        location: None,
-        identity: identity.as_ref().and_then(|i| i.as_ref().ok()).cloned(),
-        key: referenced
-            .key
-            .as_ref()
-            .map(|(raw, key, _)| (raw.clone(), key.clone())),
-        vault: None,
-        cluster: None,
-        subscription: subscription.map(str::to_string),
-        alerts_subscription,
-    };
-    let read = live::read(&target, azure).await.state;
-    let state = &mut planned.state;
-    match (&referenced.identity, identity) {
-        (Some((_, place)), Some(Ok(_))) => state.identity = at(read.identity, place),
-        (Some((_, place)), Some(Err(id))) => {
-            state.identity = Err(Gap {
-                reason: format!("the template builds the identity's ID `{id}` from its deployment's subscription and resource group"),
-                label: "this identity".to_string(),
-                remedy: "give `--subscription` and `--resource-group` so that cmk-check can read it".to_string(),
-                place: place.clone(),
-            })
-        }
-        _ => {}
-    }
-    if let Some((_, _, place)) = &referenced.key {
-        if referenced.vault_missing {
-            state.vault = at(read.vault, place);
-        }
-        if referenced.key_missing {
-            state.key = at(read.key, place);
-            state.key_versions = at(read.key_versions, place);
-        }
-    }
-    state.alerts = match (
-        std::mem::replace(&mut state.alerts, Ok(Vec::new())),
-        read.alerts,
-    ) {
-        (Ok(mut declared), Ok(existing)) => {
-            declared.extend(existing);
-            Ok(declared)
-        }
-        (Err(_), Ok(existing)) => Ok(existing),
-        (Ok(declared), Err(_)) if !declared.is_empty() => Ok(declared),
-        (_, Err(gap)) => Err(gap),
-    };
-}
-
-/// A section read for the template, its gap moved to where the template references it.
-fn at<T>(section: Section<T>, place: &Place) -> Section<T> {
-    section.map_err(|mut gap| {
-        gap.place = place.clone();
-        gap
-    })
 }

@@ -1,21 +1,9 @@
-//! Key Vault key URIs: `https://<vault>.vault.azure.net/keys/<name>[/<version>]`.
+//! Key Vault key URIs: `https://<vault>.<vault suffix of a cloud>/keys/<name>[/<version>]`.
 //! Parsing reports the byte range of the bad part so that a diagnostic can point at it.
 
 use std::ops::Range;
 
-/// DNS suffixes of Key Vault (not Managed HSM) in each cloud.
-pub const VAULT_SUFFIXES: &[&str] = &[
-    "vault.azure.net",
-    "vault.azure.cn",
-    "vault.usgovcloudapi.net",
-    "vault.microsoftazure.de",
-];
-
-const MANAGED_HSM_SUFFIXES: &[&str] = &[
-    "managedhsm.azure.net",
-    "managedhsm.azure.cn",
-    "managedhsm.usgovcloudapi.net",
-];
+use super::cloud::{CloudName, CLOUDS};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyUri {
@@ -25,6 +13,8 @@ pub struct KeyUri {
     pub host: String,
     pub name: String,
     pub version: Option<String>,
+    /// Where the host (with any port) is in the parsed text.
+    pub host_span: Range<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,7 +52,11 @@ impl KeyUri {
         }
         .to_ascii_lowercase();
         let host_span = host_start..host_end;
-        if let Some(suffix) = MANAGED_HSM_SUFFIXES.iter().find(|s| host.ends_with(*s)) {
+        if let Some(suffix) = CLOUDS
+            .iter()
+            .map(|c| c.managed_hsm_suffix())
+            .find(|s| host.ends_with(*s))
+        {
             return Err(err(
                 format!("`{suffix}` is a Managed HSM; Azure Cosmos DB for PostgreSQL supports only Key Vault keys"),
                 host_span,
@@ -74,9 +68,16 @@ impl KeyUri {
                 host_span,
             ));
         };
-        if !VAULT_SUFFIXES.contains(&suffix) {
+        if CloudName::of_vault_suffix(suffix).is_none() {
+            let known: Vec<String> = CLOUDS
+                .iter()
+                .map(|c| format!("`{}`", c.vault_suffix()))
+                .collect();
             return Err(err(
-                format!("`{suffix}` is not a Key Vault DNS suffix (expected `vault.azure.net`, `vault.azure.cn` or `vault.usgovcloudapi.net`)"),
+                format!(
+                    "`{suffix}` is not a Key Vault DNS suffix (expected {})",
+                    known.join(", ")
+                ),
                 host_span,
             ));
         }
@@ -145,6 +146,7 @@ impl KeyUri {
             host,
             name: name.to_string(),
             version,
+            host_span,
         })
     }
 
@@ -159,6 +161,16 @@ impl KeyUri {
         let name = parts.next().filter(|n| !n.is_empty())?;
         keys.eq_ignore_ascii_case("keys")
             .then(|| (vault.to_ascii_lowercase(), name.to_string()))
+    }
+
+    /// The cloud the vault is in, from its DNS suffix.
+    pub fn cloud(&self) -> Option<CloudName> {
+        CloudName::of_vault_suffix(self.host.split_once('.')?.1)
+    }
+
+    /// `https://<host>/`, as ARM writes a vault's `vaultUri`.
+    pub fn vault_uri(&self) -> String {
+        format!("https://{}/", self.host)
     }
 
     /// The same key, ignoring version: vault host and key name.

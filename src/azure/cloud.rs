@@ -1,17 +1,65 @@
-//! Which Azure: the ARM endpoint, the Entra authority and the Key Vault DNS suffix go together.
+//! Which Azure: the ARM endpoint, the sign-in authority and the Key Vault DNS suffix go
+//! together, one row per cloud.
 
-use azure_core::cloud::CloudConfiguration;
-use clap::ValueEnum;
 use url::Url;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum CloudName {
     #[default]
     Public,
     China,
-    Usgovernment,
+    UsGovernment,
 }
 
+/// Every cloud cmk-check knows.
+pub const CLOUDS: [CloudName; 3] = [CloudName::Public, CloudName::China, CloudName::UsGovernment];
+
+impl CloudName {
+    /// Azure Resource Manager.
+    pub fn arm_endpoint(self) -> &'static str {
+        match self {
+            Self::Public => "https://management.azure.com/",
+            Self::China => "https://management.chinacloudapi.cn/",
+            Self::UsGovernment => "https://management.usgovcloudapi.net/",
+        }
+    }
+
+    /// The DNS suffix of Key Vault vaults (`<vault>.vault.azure.net`).
+    pub fn vault_suffix(self) -> &'static str {
+        match self {
+            Self::Public => "vault.azure.net",
+            Self::China => "vault.azure.cn",
+            Self::UsGovernment => "vault.usgovcloudapi.net",
+        }
+    }
+
+    /// The DNS suffix of Managed HSM pools, which this service cannot use.
+    pub fn managed_hsm_suffix(self) -> &'static str {
+        match self {
+            Self::Public => "managedhsm.azure.net",
+            Self::China => "managedhsm.azure.cn",
+            Self::UsGovernment => "managedhsm.usgovcloudapi.net",
+        }
+    }
+
+    /// How `--cloud` spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Public => "public",
+            Self::China => "china",
+            Self::UsGovernment => "usgovernment",
+        }
+    }
+
+    /// The cloud whose vaults end in `suffix` (`vault.azure.cn`).
+    pub fn of_vault_suffix(suffix: &str) -> Option<Self> {
+        CLOUDS
+            .into_iter()
+            .find(|c| c.vault_suffix().eq_ignore_ascii_case(suffix))
+    }
+}
+
+/// Which Azure a live read talks to.
 #[derive(Debug, Clone)]
 pub struct Cloud {
     pub name: CloudName,
@@ -33,41 +81,18 @@ impl Cloud {
     pub fn new(name: CloudName, arm_override: Option<&str>) -> Result<Self, EndpointError> {
         let arm = match arm_override {
             Some(raw) => checked_endpoint(raw)?,
-            None => Url::parse(name.default_arm())
-                .map_err(|_| EndpointError::NotAUrl(name.default_arm().to_string()))?,
+            None => Url::parse(name.arm_endpoint())
+                .map_err(|_| EndpointError::NotAUrl(name.arm_endpoint().to_string()))?,
         };
         Ok(Self { name, arm })
     }
 
     /// The audience of ARM tokens: always the cloud's own, even behind an overridden endpoint.
     pub fn arm_scope(&self) -> String {
-        format!("{}/.default", self.name.default_arm().trim_end_matches('/'))
-    }
-
-    pub fn vault_suffix_of(name: CloudName) -> &'static str {
-        match name {
-            CloudName::Public => "vault.azure.net",
-            CloudName::China => "vault.azure.cn",
-            CloudName::Usgovernment => "vault.usgovcloudapi.net",
-        }
-    }
-
-    pub fn configuration(&self) -> CloudConfiguration {
-        match self.name {
-            CloudName::Public => CloudConfiguration::AzurePublic,
-            CloudName::China => CloudConfiguration::AzureChina,
-            CloudName::Usgovernment => CloudConfiguration::AzureGovernment,
-        }
-    }
-}
-
-impl CloudName {
-    fn default_arm(self) -> &'static str {
-        match self {
-            Self::Public => "https://management.azure.com/",
-            Self::China => "https://management.chinacloudapi.cn/",
-            Self::Usgovernment => "https://management.usgovcloudapi.net/",
-        }
+        format!(
+            "{}/.default",
+            self.name.arm_endpoint().trim_end_matches('/')
+        )
     }
 }
 
@@ -123,6 +148,10 @@ mod tests {
             cloud.arm_scope(),
             "https://management.chinacloudapi.cn/.default"
         );
-        assert_eq!(Cloud::vault_suffix_of(cloud.name), "vault.azure.cn");
+        assert_eq!(cloud.name.vault_suffix(), "vault.azure.cn");
+        assert_eq!(
+            CloudName::of_vault_suffix("VAULT.usgovcloudapi.net"),
+            Some(CloudName::UsGovernment)
+        );
     }
 }

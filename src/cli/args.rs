@@ -1,0 +1,335 @@
+//! The command line, as clap parses it. The library knows nothing of clap: each flag maps to a
+//! library type here.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use clap::{Parser, Subcommand, ValueEnum};
+use cmk_check::azure::cloud::CloudName;
+use cmk_check::config::Overrides;
+use cmk_check::engine::FailOn;
+use cmk_check::render::Format;
+use cmk_check::source::live::auth::AuthMethod;
+use cmk_check::source::live::target::Flags;
+use cmk_check::source::live::Connection;
+use cmk_check::source::template::Placement;
+
+#[derive(Parser)]
+#[command(
+    name = "cmk-check",
+    version,
+    about = "Checks every prerequisite of customer-managed-key encryption for Azure Cosmos DB for PostgreSQL",
+    after_help = "Exit codes: 0 no finding at or above --fail-on, 1 at least one such finding, 2 cmk-check could not run.\n\
+                  Run `cmk-check explain CMK004` to learn about a rule."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Check the identity, key vault, key and cluster against every requirement
+    #[command(after_help = "Examples:\n  \
+        cmk-check check --snapshot fixtures/clean.json\n  \
+        cmk-check check --location westeurope --identity <identity-id> --key <key-uri>\n  \
+        cmk-check check --cluster <cluster-id>\n  \
+        cmk-check check --template main.json --parameters main.parameters.json\n  \
+        cmk-check check --snapshot state.json --format sarif --output cmk.sarif")]
+    Check(Box<CheckArgs>),
+    /// Read the live state from Azure and write it as a snapshot file
+    #[command(after_help = "Examples:\n  \
+        cmk-check snapshot --location westeurope --identity <identity-id> --key <key-uri> -o state.json\n  \
+        cmk-check check --snapshot state.json")]
+    Snapshot {
+        #[command(flatten)]
+        live: Box<LiveArgs>,
+        /// Where to write the snapshot (default: standard output)
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// List the rules: code, name, default level and summary
+    #[command(after_help = "Examples:\n  cmk-check rules\n  cmk-check rules --format json")]
+    Rules {
+        #[arg(long, value_enum, default_value_t = CatalogFormat::Human)]
+        format: CatalogFormat,
+    },
+    /// Print the documentation of one rule
+    #[command(
+        after_help = "Examples:\n  cmk-check explain CMK004\n  cmk-check explain purge-protection-disabled"
+    )]
+    Explain {
+        /// Rule code (`CMK004`, any case) or name (`purge-protection-disabled`)
+        rule: String,
+    },
+}
+
+#[derive(clap::Args)]
+pub struct CheckArgs {
+    /// Snapshot file (format v1) holding the ARM bodies to check, instead of reading Azure
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["location", "identity", "key", "vault", "cluster", "template"])]
+    pub snapshot: Option<PathBuf>,
+    #[command(flatten)]
+    pub report: ReportArgs,
+    #[command(flatten)]
+    pub template: TemplateArgs,
+    #[command(flatten)]
+    pub live: LiveArgs,
+    #[command(flatten)]
+    pub gate: GateArgs,
+}
+
+/// How the report looks and where it goes.
+#[derive(clap::Args)]
+pub struct ReportArgs {
+    /// The time to check dates against (RFC 3339); defaults to the real time
+    #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
+    pub now: Option<DateTime<Utc>>,
+    #[arg(long, value_enum, default_value_t = FormatArg::Human)]
+    pub format: FormatArg,
+    /// Write the report to FILE; a one-line summary still goes to stderr
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Warn when the key expires within this many days (CMK015) [default: 30, or the config's]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=36500))]
+    pub expiry_warning_days: Option<u32>,
+    /// Plain prose for screen readers instead of drawn diagnostics (also: NO_GRAPHICS=1)
+    #[arg(long)]
+    pub narrated: bool,
+}
+
+/// What fails the run, and which rules say what.
+#[derive(clap::Args)]
+#[command(next_help_heading = "Gate")]
+pub struct GateArgs {
+    /// The lowest severity that makes the exit code 1
+    #[arg(long, value_enum, default_value_t = FailOnArg::Error)]
+    pub fail_on: FailOnArg,
+    /// Make a rule an error (code or name; repeatable)
+    #[arg(long, value_name = "RULE")]
+    pub deny: Vec<String>,
+    /// Make a rule a warning (code or name; repeatable)
+    #[arg(long, value_name = "RULE")]
+    pub warn: Vec<String>,
+    /// Turn a rule off (code or name; repeatable)
+    #[arg(long, value_name = "RULE")]
+    pub allow: Vec<String>,
+    /// Config file [default: cmk-check.toml in the working directory or its parents]
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// A deployment template to check before it is deployed.
+#[derive(clap::Args)]
+#[command(next_help_heading = "Template")]
+pub struct TemplateArgs {
+    /// ARM deployment template (JSON, or .bicep compiled with the Bicep CLI) declaring the clusters
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["identity", "key", "vault", "cluster"])]
+    pub template: Option<PathBuf>,
+    /// Parameters file for the template (deploymentParameters JSON, or .bicepparam)
+    #[arg(long, value_name = "FILE", requires = "template")]
+    pub parameters: Option<PathBuf>,
+    /// Do not read the resources the template only references: they are "could not verify"
+    #[arg(long, requires = "template")]
+    pub offline: bool,
+    /// The resource group the template will be deployed to (its `resourceGroup().name`)
+    #[arg(long, value_name = "NAME", requires = "template")]
+    pub resource_group: Option<String>,
+}
+
+/// What to read from Azure, and how.
+#[derive(clap::Args)]
+#[command(next_help_heading = "Live Azure")]
+pub struct LiveArgs {
+    /// Region the cluster will be created in (with --template: the resource group's region)
+    #[arg(long, value_name = "REGION")]
+    pub location: Option<String>,
+    /// Resource ID of the user-assigned managed identity
+    #[arg(long, value_name = "RESOURCE_ID")]
+    pub identity: Option<String>,
+    /// Key Vault key URI, with or without a version
+    #[arg(long, value_name = "KEY_URI")]
+    pub key: Option<String>,
+    /// Resource ID of the key vault (skips finding it with Azure Resource Graph)
+    #[arg(long, value_name = "RESOURCE_ID")]
+    pub vault: Option<String>,
+    /// Resource ID of an existing cluster (Microsoft.DBforPostgreSQL/serverGroupsv2)
+    #[arg(long, value_name = "RESOURCE_ID")]
+    pub cluster: Option<String>,
+    /// Subscription to search for the vault in (with --template: the one deployed to)
+    #[arg(long, value_name = "SUBSCRIPTION_ID")]
+    pub subscription: Option<String>,
+    /// How to sign in
+    #[arg(long, value_enum, default_value_t = AuthArg::Auto)]
+    pub auth: AuthArg,
+    /// Which Azure cloud
+    #[arg(long, value_enum, default_value_t = CloudArg::Public)]
+    pub cloud: CloudArg,
+    /// Azure Resource Manager endpoint (plain http only on loopback)
+    #[arg(long, value_name = "URL", env = "CMK_CHECK_ARM_ENDPOINT")]
+    pub arm_endpoint: Option<String>,
+    /// Key Vault data-plane endpoint replacing every vault's address (plain http only on loopback)
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "CMK_CHECK_KEYVAULT_ENDPOINT",
+        hide = true
+    )]
+    pub keyvault_endpoint: Option<String>,
+    /// Seconds to wait for each answer
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub timeout: u64,
+}
+
+impl LiveArgs {
+    pub fn flags(&self) -> Flags {
+        Flags {
+            location: self.location.clone(),
+            identity: self.identity.clone(),
+            key: self.key.clone(),
+            vault: self.vault.clone(),
+            cluster: self.cluster.clone(),
+            subscription: self.subscription.clone(),
+        }
+    }
+
+    pub fn connection(&self) -> Connection {
+        Connection {
+            auth: self.auth.into(),
+            cloud: self.cloud.into(),
+            arm_endpoint: self.arm_endpoint.clone(),
+            keyvault_endpoint: self.keyvault_endpoint.clone(),
+            timeout: std::time::Duration::from_secs(self.timeout),
+        }
+    }
+}
+
+impl CheckArgs {
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            config: self.gate.config.clone(),
+            now: self.report.now,
+            expiry_warning_days: self.report.expiry_warning_days,
+            allow: self.gate.allow.clone(),
+            warn: self.gate.warn.clone(),
+            deny: self.gate.deny.clone(),
+        }
+    }
+
+    pub fn placement(&self, now: DateTime<Utc>) -> Placement {
+        Placement {
+            subscription: self.live.subscription.clone(),
+            resource_group: self.template.resource_group.clone(),
+            location: self.live.location.clone(),
+            cloud: self.live.cloud.into(),
+            now,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// rustc-style diagnostics for people
+    Human,
+    /// The version 1 JSON report
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers
+    Sarif,
+    /// GitHub Actions workflow commands (annotations)
+    Github,
+    /// JUnit XML: one test case per rule
+    Junit,
+}
+
+impl From<FormatArg> for Format {
+    fn from(arg: FormatArg) -> Self {
+        match arg {
+            FormatArg::Human => Format::Human,
+            FormatArg::Json => Format::Json,
+            FormatArg::Sarif => Format::Sarif,
+            FormatArg::Github => Format::Github,
+            FormatArg::Junit => Format::Junit,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOnArg {
+    Note,
+    Warning,
+    Error,
+    Never,
+}
+
+impl From<FailOnArg> for FailOn {
+    fn from(arg: FailOnArg) -> Self {
+        match arg {
+            FailOnArg::Note => FailOn::Note,
+            FailOnArg::Warning => FailOn::Warning,
+            FailOnArg::Error => FailOn::Error,
+            FailOnArg::Never => FailOn::Never,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuthArg {
+    /// Client secret, then workload identity (from the environment), then the Azure CLI, then
+    /// the Azure Developer CLI
+    Auto,
+    /// The Azure CLI's login (`az login`)
+    Cli,
+    /// The Azure Developer CLI's login (`azd auth login`)
+    Azd,
+    /// Workload identity federation (AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_FEDERATED_TOKEN_FILE)
+    WorkloadIdentity,
+    /// A service principal's secret (AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET)
+    ClientSecret,
+    /// The managed identity of the machine cmk-check runs on (only on Azure)
+    ManagedIdentity,
+    /// A bearer token for Azure Resource Manager in CMK_CHECK_ACCESS_TOKEN
+    AccessToken,
+}
+
+impl From<AuthArg> for AuthMethod {
+    fn from(arg: AuthArg) -> Self {
+        match arg {
+            AuthArg::Auto => AuthMethod::Auto,
+            AuthArg::Cli => AuthMethod::Cli,
+            AuthArg::Azd => AuthMethod::Azd,
+            AuthArg::WorkloadIdentity => AuthMethod::WorkloadIdentity,
+            AuthArg::ClientSecret => AuthMethod::ClientSecret,
+            AuthArg::ManagedIdentity => AuthMethod::ManagedIdentity,
+            AuthArg::AccessToken => AuthMethod::AccessToken,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CloudArg {
+    Public,
+    China,
+    Usgovernment,
+}
+
+impl From<CloudArg> for CloudName {
+    fn from(arg: CloudArg) -> Self {
+        match arg {
+            CloudArg::Public => CloudName::Public,
+            CloudArg::China => CloudName::China,
+            CloudArg::Usgovernment => CloudName::UsGovernment,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum CatalogFormat {
+    Human,
+    Json,
+}
+
+fn parse_now(value: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(value)
+        .map(|d| d.with_timezone(&Utc))
+        .map_err(|e| format!("{e}; expected RFC 3339, e.g. 2026-11-27T12:00:00Z"))
+}

@@ -1,0 +1,174 @@
+//! The commands: each reads its input through `source::load`, runs the engine and renders.
+
+pub mod args;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use cmk_check::engine::{self, FailOn, Report};
+use cmk_check::render::{self, catalog, github, human, Format};
+use cmk_check::rules;
+use cmk_check::source::live::target::Target;
+use cmk_check::source::live::Connection;
+use cmk_check::source::{self, snapshot, Input, Loaded};
+use miette::{Diagnostic, Report as Problem};
+use thiserror::Error;
+
+use self::args::{CatalogFormat, CheckArgs, Command, LiveArgs};
+pub use self::output::eprint;
+
+/// Exit codes (a contract): 0 clean, 1 findings at or above `--fail-on`, 2 could not run.
+pub const EXIT_FINDINGS: u8 = 1;
+pub const EXIT_CANNOT_RUN: u8 = 2;
+
+#[derive(Debug, Error, Diagnostic)]
+enum CliError {
+    #[error("unknown rule `{name}`")]
+    #[diagnostic(code(cmk_check::unknown_rule))]
+    UnknownRule {
+        name: String,
+        #[help]
+        help: String,
+    },
+    #[error("could not render the report")]
+    #[diagnostic(code(cmk_check::output))]
+    Render(#[source] render::RenderError),
+    #[error("could not write the report")]
+    #[diagnostic(code(cmk_check::output))]
+    Output(#[source] std::io::Error),
+    #[error("could not write `{path}`")]
+    #[diagnostic(code(cmk_check::output))]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("could not start the async runtime")]
+    #[diagnostic(code(cmk_check::runtime))]
+    Runtime(#[source] std::io::Error),
+    #[error("could not find the working directory")]
+    #[diagnostic(code(cmk_check::io))]
+    WorkingDirectory(#[source] std::io::Error),
+}
+
+pub fn run(command: Command) -> Result<ExitCode, Problem> {
+    match command {
+        Command::Check(args) => check(&args),
+        Command::Snapshot { live, output } => record(&live, output),
+        Command::Rules { format } => {
+            let text = match format {
+                CatalogFormat::Human => catalog::human(),
+                CatalogFormat::Json => {
+                    catalog::json().map_err(|e| CliError::Render(render::RenderError::Json(e)))?
+                }
+            };
+            output::print(&text).map_err(CliError::Output)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Explain { rule } => {
+            let found = rules::find(&rule).ok_or_else(|| CliError::UnknownRule {
+                help: cmk_check::config::suggest_rule(&rule),
+                name: rule,
+            })?;
+            output::print(found.doc).map_err(CliError::Output)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn check(args: &CheckArgs) -> Result<ExitCode, Problem> {
+    let cwd = std::env::current_dir().map_err(CliError::WorkingDirectory)?;
+    let options = cmk_check::config::resolve(&args.overrides(), &cwd)?;
+    let input = match (&args.snapshot, &args.template.template) {
+        (Some(path), _) => Input::Snapshot(path.clone()),
+        (None, Some(path)) => Input::Template {
+            path: path.clone(),
+            parameters: args.template.parameters.clone(),
+            placement: args.placement(options.now),
+            offline: args.template.offline,
+        },
+        (None, None) => {
+            let target = Target::from_flags(&args.live.flags(), args.live.cloud.into())?;
+            Input::Live(Box::new(target))
+        }
+    };
+    let loaded = load(&input, &args.live.connection())?;
+    let reports: Vec<Report> = loaded
+        .targets
+        .iter()
+        .map(|state| engine::run(state, &options))
+        .collect();
+    let merged = engine::merge(&reports);
+    let format = Format::from(args.report.format);
+    let fail_on = FailOn::from(args.gate.fail_on);
+    let style = human::Style {
+        color: output::color(args.report.output.is_some()),
+        narrated: output::narrated(args.report.narrated),
+        width: output::terminal_width(),
+    };
+    let text =
+        render::render(&reports, &merged, format, style, fail_on).map_err(CliError::Render)?;
+    match &args.report.output {
+        Some(path) => {
+            std::fs::write(path, &text).map_err(|source| CliError::Write {
+                path: path.clone(),
+                source,
+            })?;
+            eprint(&render::summary_line(&merged));
+        }
+        None => output::print(&text).map_err(CliError::Output)?,
+    }
+    if format == Format::Github {
+        if let Some(path) = output::step_summary_path() {
+            // Earlier steps of the job write to the same file: append.
+            output::append(&path, &github::step_summary(&merged))
+                .map_err(|source| CliError::Write { path, source })?;
+        }
+    }
+    Ok(if fail_on.fails(merged.worst()) {
+        ExitCode::from(EXIT_FINDINGS)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Reads the input, with a spinner while Azure is read; says what was skipped or unread.
+fn load(input: &Input, connection: &Connection) -> Result<Loaded, Problem> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(CliError::Runtime)?;
+    let spinner = matches!(
+        input,
+        Input::Live(_) | Input::Template { offline: false, .. }
+    )
+    .then(|| output::Spinner::start("reading Azure"));
+    let loaded = runtime.block_on(source::load(input, connection));
+    drop(spinner);
+    let loaded = loaded?;
+    for note in &loaded.notes {
+        eprint(&format!("note: {}", render::span::printable(note)));
+    }
+    for warning in &loaded.warnings {
+        eprint(&format!("warning: {}", render::span::printable(warning)));
+    }
+    Ok(loaded)
+}
+
+/// `cmk-check snapshot`: the live state as a snapshot file.
+fn record(args: &LiveArgs, output: Option<PathBuf>) -> Result<ExitCode, Problem> {
+    let target = Target::from_flags(&args.flags(), args.cloud.into())?;
+    let loaded = load(&Input::Live(Box::new(target)), &args.connection())?;
+    let recording = loaded.recording.unwrap_or_default();
+    let mut text = serde_json::to_string_pretty(&snapshot::write(&recording))
+        .map_err(|e| CliError::Render(render::RenderError::Json(e)))?;
+    text.push('\n');
+    match output {
+        Some(path) => {
+            std::fs::write(&path, text).map_err(|source| CliError::Write { path, source })?
+        }
+        None => output::print(&text).map_err(CliError::Output)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
