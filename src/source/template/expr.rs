@@ -112,6 +112,11 @@ pub trait Scope {
     fn subscription_id(&self) -> Evaluated;
     /// The deployment's resource group name (a string), for `resourceId`.
     fn resource_group_name(&self) -> Evaluated;
+    /// The instant of the deployment, which `utcNow()` gives. ARM allows `utcNow()` only in the
+    /// default value of a parameter: `None` everywhere else.
+    fn deployment_time(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        None
+    }
 }
 
 /// Whether ARM evaluates `raw` as an expression: it starts with `[` and ends with `]`, and is not
