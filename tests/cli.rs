@@ -91,14 +91,14 @@ fn missing_sections_fail_closed() {
 
 #[test]
 fn the_clock_decides_date_rules() {
-    // The clean key expires on 2028-01-01: a month before that it is a warning, after it an error.
+    // The clean key expires on 2099-01-01: a month before that it is a warning, after it an error.
     cmk()
         .args([
             "check",
             "--snapshot",
             "fixtures/clean.json",
             "--now",
-            "2027-12-15T00:00:00Z",
+            "2098-12-15T00:00:00Z",
         ])
         .assert()
         .code(0)
@@ -109,7 +109,7 @@ fn the_clock_decides_date_rules() {
             "--snapshot",
             "fixtures/clean.json",
             "--now",
-            "2028-01-02T00:00:00+01:00",
+            "2099-01-02T00:00:00+01:00",
         ])
         .assert()
         .code(1)

@@ -129,7 +129,7 @@ fn the_config_file_is_found_in_the_working_directory_or_above() {
 
 #[test]
 fn expiry_warning_days_comes_from_the_config() {
-    // The clean key expires 2028-01-01: 400 days before is outside 30 but inside 500.
+    // The clean key expires 2099-01-01: 400 days before is outside 30 but inside 500.
     let dir = workdir("expiry", "expiry-warning-days = 500\n");
     let mut cmd = Command::cargo_bin("cmk-check").unwrap();
     cmd.current_dir(&dir)
@@ -138,7 +138,7 @@ fn expiry_warning_days_comes_from_the_config() {
             "--snapshot",
             &fixture("clean.json"),
             "--now",
-            "2026-11-27T00:00:00Z",
+            "2097-11-27T00:00:00Z",
         ])
         .assert()
         .code(0)

@@ -91,3 +91,45 @@ fn each_failing_fixture_fails_the_rule_it_is_named_after() {
         "rules without a failing fixture: {uncovered:?}"
     );
 }
+
+/// A failing fixture breaks its rule whenever it is run, not only at the tests' clock: only
+/// the rules that are about a window of time (CMK015, CMK020) are relative to `NOW`, which the
+/// README says.
+#[test]
+fn failing_fixtures_do_not_depend_on_the_date() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/fail");
+    for now in [
+        "2026-12-01T00:00:00Z",
+        "2031-06-15T08:30:00Z",
+        "2060-01-01T00:00:00Z",
+        "2098-11-30T23:59:59Z",
+    ] {
+        let now: DateTime<Utc> = now.parse().unwrap();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let file = path.file_name().unwrap().to_string_lossy().to_string();
+            let code = &file[..6];
+            if ["CMK015", "CMK020"].contains(&code) {
+                continue;
+            }
+            let state = snapshot::parse(&file, std::fs::read_to_string(&path).unwrap()).unwrap();
+            let report = engine::run(&state, &Options::new(now));
+            assert!(
+                report
+                    .findings
+                    .iter()
+                    .any(|f| f.code() == code && !f.violation.unverified),
+                "{file} at {now}: {:?}",
+                report.findings.iter().map(|f| f.code()).collect::<Vec<_>>()
+            );
+            // And nothing date-bound creeps in beside it.
+            assert!(
+                report
+                    .findings
+                    .iter()
+                    .all(|f| f.code() != "CMK015" || code == "CMK015"),
+                "{file} at {now} expires soon"
+            );
+        }
+    }
+}

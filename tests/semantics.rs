@@ -296,10 +296,10 @@ fn an_old_rotation_may_retire_the_previous_version() {
 
 #[test]
 fn the_expiry_window_is_inclusive_and_configurable() {
-    let mut options = Options::new("2027-12-02T00:00:00Z".parse().unwrap());
+    let mut options = Options::new("2098-12-02T00:00:00Z".parse().unwrap());
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/clean.json");
     let state = snapshot::parse("clean.json", std::fs::read_to_string(path).unwrap()).unwrap();
-    // The key expires on 2028-01-01T00:00:00Z: exactly 30 days later.
+    // The key expires on 2099-01-01T00:00:00Z: exactly 30 days later.
     let codes = |options: &Options| {
         engine::run(&state, options)
             .findings

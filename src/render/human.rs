@@ -12,7 +12,7 @@ use miette::{
 use crate::document::SourceDoc;
 use crate::engine::{Finding, Report};
 use crate::lint::Severity;
-use crate::render::span::{label, printable, wrap};
+use crate::render::span::{label, one_line, wrap};
 use crate::render::summary_line;
 
 /// How to draw the reports.
@@ -64,10 +64,14 @@ pub fn render(report: &Report, style: Style) -> String {
     out
 }
 
-/// The findings that count, those with one cause at one place together, in report order.
+/// The most places one diagnostic labels; the others are counted.
+const MAX_LABELS: usize = 8;
+
+/// The findings that count, those with one cause together, in report order: one missing
+/// section or one unknown value is one diagnostic, whatever it keeps from being verified.
 fn groups(report: &Report) -> Vec<Vec<&Finding>> {
     let mut groups: Vec<Vec<&Finding>> = Vec::new();
-    let mut index: std::collections::HashMap<(usize, String, String), usize> =
+    let mut index: std::collections::HashMap<(usize, String), usize> =
         std::collections::HashMap::new();
     for finding in report.active() {
         let violation = &finding.violation;
@@ -75,11 +79,7 @@ fn groups(report: &Report) -> Vec<Vec<&Finding>> {
             groups.push(vec![finding]);
             continue;
         };
-        let key = (
-            Arc::as_ptr(&violation.place.doc) as usize,
-            violation.place.absolute(),
-            cause.clone(),
-        );
+        let key = (Arc::as_ptr(&violation.place.doc) as usize, cause.clone());
         match index.get(&key) {
             Some(&at) => groups[at].push(finding),
             None => {
@@ -100,14 +100,13 @@ struct Shown {
     help: String,
     url: &'static str,
     doc: Arc<SourceDoc>,
-    label: LabeledSpan,
+    labels: Vec<LabeledSpan>,
 }
 
 impl Shown {
     fn new(group: &[&Finding], width: usize) -> Self {
         let first = group[0];
         let violation = &first.violation;
-        let spot = label(violation);
         let severity = group
             .iter()
             .map(|f| f.severity)
@@ -137,12 +136,13 @@ impl Shown {
                 )
             }
         };
-        let mut help = wrap(&printable(&help), width.saturating_sub(8));
+        let help: String = help.lines().map(one_line).collect::<Vec<_>>().join("\n");
+        let mut help = wrap(&help, width.saturating_sub(8));
         for line in violation.fix.iter().flat_map(|fix| fix.lines()) {
             if !help.is_empty() {
                 help.push('\n');
             }
-            help.push_str(&printable(line));
+            help.push_str(&one_line(line));
         }
         let explain = match group {
             [one] => format!(
@@ -159,18 +159,42 @@ impl Shown {
         }
         help.push_str(&explain);
         Self {
-            code: printable(&code).into_owned(),
+            code: one_line(&code),
             severity,
-            message: wrap(&printable(&message), width.saturating_sub(4)),
+            message: wrap(&one_line(&message), width.saturating_sub(4)),
             help,
             url: first.rule.url,
             doc: Arc::clone(&violation.place.doc),
-            label: LabeledSpan::new_primary_with_span(
-                Some(printable(&spot.text).into_owned()),
-                (spot.offset, spot.len),
-            ),
+            labels: labels(group),
         }
     }
+}
+
+/// One label per place the group's cause is at, the first the primary one.
+fn labels(group: &[&Finding]) -> Vec<LabeledSpan> {
+    let mut seen = std::collections::HashSet::new();
+    let spots: Vec<_> = group
+        .iter()
+        .map(|f| label(&f.violation))
+        .filter(|spot| seen.insert((spot.offset, spot.len)))
+        .collect();
+    let more = spots.len().saturating_sub(MAX_LABELS);
+    spots
+        .into_iter()
+        .take(MAX_LABELS)
+        .enumerate()
+        .map(|(i, spot)| {
+            let mut text = one_line(&spot.text);
+            if i == 0 && more > 0 {
+                text.push_str(&format!(" (and {more} more places)"));
+            }
+            if i == 0 {
+                LabeledSpan::new_primary_with_span(Some(text), (spot.offset, spot.len))
+            } else {
+                LabeledSpan::new_with_span(Some(text), (spot.offset, spot.len))
+            }
+        })
+        .collect()
 }
 
 /// What a finding of a group could not verify: its message without the shared cause.
@@ -219,6 +243,6 @@ impl Diagnostic for Shown {
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        Some(Box::new(std::iter::once(self.label.clone())))
+        Some(Box::new(self.labels.iter().cloned()))
     }
 }

@@ -66,6 +66,28 @@ fn hazardous(c: char) -> bool {
     c != '\n' && (c.is_control() || crate::document::hazardous(c))
 }
 
+/// The most characters one message, label or command line shows: a value of a megabyte in a
+/// resource name must not flood the terminal.
+const MAX_LINE: usize = 1_000;
+
+/// Text meant to be one line (a message, a label, a command), printable, its line breaks
+/// written as `\n`, and cut at [`MAX_LINE`] characters.
+pub fn one_line(text: &str) -> String {
+    let printable = printable(text);
+    let mut out = String::with_capacity(printable.len().min(MAX_LINE + 4));
+    for (i, c) in printable.chars().enumerate() {
+        if i == MAX_LINE {
+            out.push('…');
+            break;
+        }
+        match c {
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// Prose wrapped at `width`, by words; a `code span` stays whole on one line, so an ID, a URL or
 /// a quoted command never breaks.
 pub fn wrap(prose: &str, width: usize) -> String {
@@ -181,6 +203,12 @@ mod tests {
             .lines()
             .any(|l| l == "`az keyvault update --name kv --enable-purge-protection true`"));
         assert_eq!(wrap("a b c", 3), "a b\nc");
+    }
+
+    #[test]
+    fn one_line_text_stays_one_short_line() {
+        assert_eq!(one_line("a\nb"), "a\\nb");
+        assert_eq!(one_line(&"x".repeat(5_000)).chars().count(), MAX_LINE + 1);
     }
 
     #[test]

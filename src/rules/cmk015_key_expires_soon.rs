@@ -31,7 +31,7 @@ fn check(cx: &Context<'_>) -> Outcome {
     else {
         return Ok(Vec::new());
     };
-    let days = (exp - now) / SECONDS_PER_DAY;
+    let days = exp.saturating_sub(now) / SECONDS_PER_DAY;
     let until = now.saturating_add(EXTENSION_SECONDS);
     Ok(vec![Violation::at(key.at(EXPIRES))
         .message(format!(

@@ -29,7 +29,7 @@ fn check(cx: &Context<'_>) -> Outcome {
         if key
             .body
             .created()
-            .is_some_and(|created| now - created >= GRACE_SECONDS)
+            .is_some_and(|created| now.saturating_sub(created) >= GRACE_SECONDS)
         {
             return Ok(Vec::new());
         }
@@ -60,7 +60,7 @@ fn check(cx: &Context<'_>) -> Outcome {
     else {
         return Ok(Vec::new());
     };
-    if now - newest_created >= GRACE_SECONDS {
+    if now.saturating_sub(*newest_created) >= GRACE_SECONDS {
         return Ok(Vec::new());
     }
     let at = previous.at(ENABLED_VERSION);
@@ -73,7 +73,7 @@ fn check(cx: &Context<'_>) -> Outcome {
                 newest.body.label(),
                 format_unix(*newest_created)
             ))
-            .label(format!("must stay `true` until {}", format_unix(newest_created + GRACE_SECONDS)))
+            .label(format!("must stay `true` until {}", format_unix(newest_created.saturating_add(GRACE_SECONDS))))
             .fix(Fix::InPlace(vec![format!(
                 "az keyvault key set-attributes --vault-name {} --name {} --version {} --enabled true",
                 key_vault_name(cx),
