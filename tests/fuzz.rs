@@ -140,7 +140,7 @@ fn expression(rng: &mut Rng, depth: usize) -> String {
         .collect();
     let mut text = format!("{function}({})", args.join(", "));
     for _ in 0..rng.below(3) {
-        text.push_str(*rng.pick(&["['x']", ".y", "[0]", ".properties"]));
+        text.push_str(rng.pick::<&str>(&["['x']", ".y", "[0]", ".properties"]));
     }
     text
 }
@@ -348,7 +348,7 @@ fn mutated_configs_never_panic_in_process() {
                 .find(|i| text.is_char_boundary(*i))
                 .unwrap_or(0);
             match rng.below(3) {
-                0 => text.insert_str(at, *rng.pick(&noise)),
+                0 => text.insert_str(at, rng.pick::<&str>(&noise)),
                 1 => text.truncate(at),
                 _ => text.insert_str(at, &"x".repeat(rng.below(70_000))),
             }
