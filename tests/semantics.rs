@@ -428,3 +428,152 @@ fn a_planned_cluster_without_an_id_cannot_have_its_health_alert_checked() {
     );
     assert_eq!(found[0].severity, Severity::Warning);
 }
+
+/// Every member name of `value`, lower-cased: ARM reads it the same.
+fn lowercase_names(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            let entries: Vec<(String, Value)> = std::mem::take(map).into_iter().collect();
+            for (key, mut member) in entries {
+                lowercase_names(&mut member);
+                map.insert(key.to_lowercase(), member);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(lowercase_names),
+        _ => {}
+    }
+}
+
+#[test]
+fn property_and_section_names_match_in_any_case() {
+    assert!(codes(lowercase_names).is_empty());
+    let found = findings(|s| {
+        lowercase_names(s);
+        s["vault"]["properties"]["enablepurgeprotection"] = json!(false);
+    });
+    assert_eq!(found.iter().map(Finding::code).collect::<Vec<_>>(), ["CMK004"]);
+    // The label is on the user's own spelling.
+    let place = &found[0].violation.place;
+    let anchor = place.doc.anchor(&place.absolute());
+    assert!(anchor.exact);
+    assert_eq!(&place.doc.text()[anchor.offset..anchor.offset + anchor.len], "false");
+}
+
+#[test]
+fn primitives_are_read_as_resource_providers_coerce_them() {
+    assert!(codes(|s| {
+        let props = &mut s["vault"]["properties"];
+        props["enablePurgeProtection"] = json!("True");
+        props["softDeleteRetentionInDays"] = json!("90");
+        props["enableRbacAuthorization"] = json!("false");
+        s["key"]["properties"]["keySize"] = json!("3072");
+    })
+    .is_empty());
+    assert_eq!(
+        codes(|s| s["vault"]["properties"]["softDeleteRetentionInDays"] = json!("7")),
+        ["CMK005"]
+    );
+}
+
+#[test]
+fn a_wrong_value_spoils_only_the_rules_that_read_it() {
+    let found = findings(|s| {
+        s["vault"]["properties"]["softDeleteRetentionInDays"] = json!("ninety");
+    });
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].code(), "CMK005");
+    assert!(found[0].violation.unverified);
+    assert_eq!(found[0].pointer(), "/properties/softDeleteRetentionInDays");
+    assert!(found[0].violation.message.contains("`ninety`"));
+    // A boolean `location` spoils the region rule only.
+    let found = findings(|s| s["cluster"]["location"] = json!(true));
+    let codes: Vec<&str> = found.iter().map(Finding::code).collect();
+    assert!(codes.iter().all(|c| *c == "CMK002"), "{codes:?}");
+    assert!(found.iter().all(|f| f.violation.unverified));
+}
+
+#[test]
+fn the_azure_cli_shapes_are_read_as_arm_shapes() {
+    let found = findings(|s| {
+        // `az identity show`: the principal, client and tenant at the top level.
+        let props = s["identity"].as_object_mut().unwrap().remove("properties").unwrap();
+        for (k, v) in props.as_object().unwrap() {
+            s["identity"][k] = v.clone();
+        }
+        // `az keyvault key show`: the data-plane shape with camelCase and dates as text.
+        let key = s["key"]["properties"].clone();
+        s["key"] = json!({
+            "attributes": {
+                "enabled": true,
+                "notBefore": "2026-01-10T00:00:00+00:00",
+                "expires": "2099-01-01T00:00:00+00:00",
+                "created": "2026-01-10T00:00:00+00:00",
+                "recoveryLevel": "Recoverable"
+            },
+            "key": {
+                "kid": key["keyUriWithVersion"],
+                "kty": "RSA",
+                "keyOps": ["wrapKey", "unwrapKey"],
+                "n": base64_modulus(3072)
+            },
+            "name": "cmk-citus"
+        });
+        // `az monitor activity-log alert list`: properties at the top level.
+        for alert in s["activityLogAlerts"].as_array_mut().unwrap() {
+            let props = alert.as_object_mut().unwrap().remove("properties").unwrap();
+            for (k, v) in props.as_object().unwrap() {
+                alert[k] = v.clone();
+            }
+        }
+    });
+    assert!(found.is_empty(), "{found:?}");
+    // Labels on a moved part point where the user wrote it.
+    let found = findings(|s| {
+        let props = s["identity"].as_object_mut().unwrap().remove("properties").unwrap();
+        for (k, v) in props.as_object().unwrap() {
+            s["identity"][k] = v.clone();
+        }
+        s["identity"]["tenantId"] = json!("00000000-0000-0000-0000-000000000000");
+    });
+    let tenant = found.iter().find(|f| f.code() == "CMK008").unwrap();
+    assert!(!tenant.violation.unverified);
+}
+
+fn base64_modulus(bits: usize) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(vec![0x80u8; bits / 8])
+}
+
+#[test]
+fn a_rotation_with_a_malformed_version_is_still_a_rotation() {
+    let found = findings(|s| {
+        s["cluster"]["properties"]["provisioningState"] = json!("Succeeded");
+        s["cluster"]["properties"]["dataEncryption"]["primaryKeyUri"] =
+            json!("https://kv-cmk-prod.vault.azure.net/keys/cmk-citus/not-a-version");
+    });
+    assert!(found.iter().all(|f| f.code() != "CMK018"), "{found:?}");
+}
+
+#[test]
+fn an_any_of_group_naming_resources_selects_the_vault() {
+    let with = |members: Value| {
+        codes(move |s| {
+            let alert = key_alert(s);
+            alert["properties"]["condition"]["allOf"][1] = json!({ "anyOf": members });
+        })
+    };
+    // One member matches, all name resources: the vault is selected.
+    assert!(with(json!([
+        {"field": "resourceType", "equals": "Microsoft.Storage/storageAccounts"},
+        {"field": "resourceProvider", "equals": "microsoft.keyvault"}
+    ]))
+    .is_empty());
+    // A member that does not name a resource makes the group no selection of it.
+    assert_eq!(
+        with(json!([
+            {"field": "resourceType", "equals": "Microsoft.KeyVault/vaults"},
+            {"field": "level", "equals": "Error"}
+        ])),
+        ["CMK021"]
+    );
+}
