@@ -19,7 +19,7 @@ use cmk_check::lint::Input;
 use cmk_check::render::human::{self, Style};
 use cmk_check::render::{self, Format};
 use cmk_check::rules::ALL;
-use cmk_check::source::template::{self, Placement, Template};
+use cmk_check::source::template::{self, Parameters, Placement, Template};
 use common::*;
 use predicates::prelude::*;
 use serde_json::Value;
@@ -31,19 +31,14 @@ fn templates() -> PathBuf {
 
 fn read(relative: &str, parameters: Option<&str>) -> Template {
     let text = std::fs::read_to_string(templates().join(relative)).unwrap();
-    let given = match parameters {
-        Some(file) => {
-            let parameters: Value =
-                serde_json::from_str(&std::fs::read_to_string(templates().join(file)).unwrap())
-                    .unwrap();
-            parameters["parameters"].as_object().unwrap().clone()
-        }
-        None => serde_json::Map::new(),
-    };
+    let given = parameters.map(|file| {
+        let text = std::fs::read_to_string(templates().join(file)).unwrap();
+        Parameters::parse(&format!("fixtures/templates/{file}"), text).unwrap()
+    });
     template::parse(
         &format!("fixtures/templates/{relative}"),
         text,
-        &given,
+        given.as_ref(),
         &Placement::default(),
     )
     .unwrap()
@@ -479,7 +474,7 @@ fn clean_with(change: impl FnOnce(&mut Value)) -> Vec<(String, bool)> {
     let parsed = template::parse(
         "changed.json",
         template.to_string(),
-        &serde_json::Map::new(),
+        None,
         &Placement::default(),
     )
     .unwrap();
