@@ -106,6 +106,31 @@ fn references_nested_past_the_bound_are_refused_not_a_crash() {
     });
     let (message, _) = refused(&template);
     assert!(message.contains("circular"), "{message}");
+
+    // So do nested deployments whose outputs read each other's.
+    let deployment = |name: &str, other: &str| {
+        json!({
+            "type": "Microsoft.Resources/deployments",
+            "apiVersion": "2022-09-01",
+            "name": name,
+            "properties": {
+                "mode": "Incremental",
+                "expressionEvaluationOptions": {"scope": "inner"},
+                "template": {"outputs": {"region": {
+                    "type": "string",
+                    "value": format!("[reference('{other}').outputs.region.value]"),
+                }}},
+            },
+        })
+    };
+    let template = changed(|t| {
+        resource(t, CLUSTER)["location"] = json!("[reference('a').outputs.region.value]");
+        let resources = t["resources"].as_array_mut().unwrap();
+        resources.push(deployment("a", "b"));
+        resources.push(deployment("b", "a"));
+    });
+    let (message, _) = refused(&template);
+    assert!(message.contains("circular"), "{message}");
 }
 
 #[test]

@@ -323,8 +323,9 @@ impl Env<'_> {
         })
     }
 
-    /// A declared resource's `properties`, evaluated as far as they can be.
-    pub fn properties_of(&self, declared: &Declaration) -> Value {
+    /// What `reference()` of a declared resource gives, `None` when following it would go in
+    /// a circle or too deep (the fault is recorded).
+    fn follow(&self, declared: &Declaration) -> Option<Value> {
         let deployment = &self.frame.deployment;
         let shared = &deployment.shared;
         if !shared.referencing.borrow_mut().insert(declared.id.clone()) {
@@ -336,15 +337,24 @@ impl Env<'_> {
                 pointer: declared.pointer.clone(),
                 span: None,
             });
-            return Value::Null;
+            return None;
         }
-        let what = format!("the properties of `{}`", declared.name);
-        if !deployment.descend(&format!("{}/properties", declared.pointer), &what) {
+        let what = format!("`reference()` of `{}`", declared.name);
+        if !deployment.descend(&declared.pointer, &what) {
             shared.referencing.borrow_mut().remove(&declared.id);
-            return Value::Null;
+            return None;
         }
         // A resource's properties are not a parameter's default, whoever asks for them.
         let outer = shared.in_default.replace(false);
+        let properties = runtime_properties(self, declared);
+        shared.in_default.set(outer);
+        deployment.ascend();
+        shared.referencing.borrow_mut().remove(&declared.id);
+        Some(properties)
+    }
+
+    /// A declared resource's `properties`, evaluated as far as they can be.
+    fn properties_of(&self, declared: &Declaration) -> Value {
         let env = Env {
             frame: &declared.frame,
             world: self.world,
@@ -354,15 +364,11 @@ impl Env<'_> {
             .member("properties")
             .cloned()
             .unwrap_or(Value::Null);
-        let value = match expr::evaluate_value(&raw, &env) {
+        match expr::evaluate_value(&raw, &env) {
             Ok((Evaluated::Known(value), _)) => value,
             // Unknown parts are left out: reading them is Unknown again.
             Ok((Evaluated::Unknown { .. }, _)) | Err(_) => strip_unknown(&raw, &env),
-        };
-        shared.in_default.set(outer);
-        deployment.ascend();
-        shared.referencing.borrow_mut().remove(&declared.id);
-        value
+        }
     }
 }
 
@@ -475,7 +481,9 @@ impl Scope for Env<'_> {
                 span: 0..0,
             };
         };
-        let properties = runtime_properties(self, declared);
+        let Some(properties) = self.follow(declared) else {
+            return too_deep();
+        };
         Evaluated::Known(if full {
             let location = declared
                 .raw

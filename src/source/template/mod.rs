@@ -8,7 +8,6 @@ mod parameters;
 mod resources;
 mod walk;
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::process::Command;
 use std::rc::Rc;
@@ -146,9 +145,7 @@ pub fn parse(
     if let Some(parameters) = parameters {
         parameters.check(&root, name)?;
     }
-    let given = parameters
-        .map(Parameters::given)
-        .unwrap_or_else(HashMap::new);
+    let given = parameters.map(Parameters::given).unwrap_or_default();
     let deployment = deployment::Deployment::root(&root, given, placement);
     let located = |e: walk::WalkError| {
         let anchor = doc.anchor(&e.pointer);
