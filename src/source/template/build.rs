@@ -5,8 +5,9 @@ use std::sync::Arc;
 
 use serde_json::{json, Map, Value};
 
-use super::deployment::{Env, UNKNOWN_SUBSCRIPTION};
+use super::deployment::Env;
 use super::expr::{self, Evaluated};
+use super::runtime::UNKNOWN_SUBSCRIPTION;
 use super::walk::{Declaration, Hidden, World};
 use crate::azure::cloud::CloudName;
 use crate::azure::id as arm;

@@ -9,31 +9,19 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 
 use super::expr::{self, Evaluated, ExprError, Scope};
+use super::runtime::{
+    runtime_properties, DEPLOYMENT_TENANT, UNKNOWN_RESOURCE_GROUP, UNKNOWN_SUBSCRIPTION,
+};
 use super::walk::{Declaration, WalkError};
 use crate::azure::cloud::CloudName;
 use crate::azure::id as arm;
 use crate::document::escape;
 use crate::document::json::Members as _;
 
-/// Stand-ins for values that exist only once the deployment runs. They compare equal to
-/// themselves, so that `reference(identity).principalId` in an access policy matches the identity
-/// it names, and never to a literal GUID.
-pub const DEPLOYMENT_TENANT: &str = "<tenant of the deployment>";
-pub const UNKNOWN_SUBSCRIPTION: &str = "<subscription>";
-pub const UNKNOWN_RESOURCE_GROUP: &str = "<resource-group>";
-
 /// How many references to variables, parameter defaults and declared resources' properties
 /// cmk-check follows inside one another. ARM has no such limit, but a real template nests a few
 /// levels; each level costs stack, and a chain of thousands must stop with an error, not a crash.
 pub const MAX_REFERENCE_DEPTH: usize = 64;
-
-pub fn principal_of(identity: &str) -> String {
-    format!("<principal ID of identity {identity}>")
-}
-
-pub fn client_of(identity: &str) -> String {
-    format!("<client ID of identity {identity}>")
-}
 
 /// What the command line says about where and when the deployment goes.
 #[derive(Debug, Clone, Default)]
@@ -86,7 +74,7 @@ pub struct Deployment {
     /// By folded name: the name as written, and the value.
     parameters: HashMap<String, (String, Parameter)>,
     variables: HashMap<String, (String, Value)>,
-    outputs: Map<String, Value>,
+    pub(super) outputs: Map<String, Value>,
     cache: RefCell<HashMap<String, Evaluated>>,
     resolving: RefCell<HashSet<String>>,
     pub subscription: String,
@@ -354,7 +342,7 @@ impl Env<'_> {
     }
 
     /// A declared resource's `properties`, evaluated as far as they can be.
-    fn properties_of(&self, declared: &Declaration) -> Value {
+    pub(super) fn properties_of(&self, declared: &Declaration) -> Value {
         let env = Env {
             frame: &declared.frame,
             world: self.world,
@@ -513,80 +501,6 @@ impl Scope for Env<'_> {
     fn deployment_time(&self) -> Option<DateTime<Utc>> {
         let shared = &self.frame.deployment.shared;
         shared.in_default.get().then_some(shared.now)
-    }
-}
-
-/// `https://<vault>.<suffix>/`, as Key Vault names a vault of the cloud.
-pub fn vault_uri(vault: &str, cloud: CloudName) -> String {
-    format!("https://{vault}.{}/", cloud.vault_suffix())
-}
-
-/// A key's versionless URI.
-pub fn key_uri(vault: &str, key: &str, cloud: CloudName) -> String {
-    format!("https://{vault}.{}/keys/{key}", cloud.vault_suffix())
-}
-
-/// The properties of a declared resource, as an object to add to.
-fn object(value: Value) -> Value {
-    if value.is_object() {
-        value
-    } else {
-        Value::Object(Map::new())
-    }
-}
-
-/// What `reference()` gives for a resource the template declares: its properties, plus what
-/// Azure adds at creation, as stand-ins when the value is assigned then.
-fn runtime_properties(env: &Env<'_>, declared: &Declaration) -> Value {
-    let kind = declared.kind.to_ascii_lowercase();
-    let cloud = env.frame.deployment.cloud();
-    match kind.as_str() {
-        "microsoft.managedidentity/userassignedidentities" => json!({
-            "principalId": principal_of(declared.short_name()),
-            "clientId": client_of(declared.short_name()),
-            "tenantId": DEPLOYMENT_TENANT,
-        }),
-        "microsoft.keyvault/vaults/keys" => {
-            let mut properties = object(env.properties_of(declared));
-            let vault = declared.name.split('/').next().unwrap_or_default();
-            // The version is assigned at creation; the versionless URI names the same key.
-            let uri = key_uri(vault, declared.short_name(), cloud);
-            properties.put("keyUri", json!(uri));
-            properties.put("keyUriWithVersion", json!(uri));
-            properties
-        }
-        "microsoft.keyvault/vaults" => {
-            let mut properties = object(env.properties_of(declared));
-            properties.put("vaultUri", json!(vault_uri(declared.short_name(), cloud)));
-            properties
-        }
-        "microsoft.resources/deployments" => {
-            let Some(inner) = &declared.inner else {
-                return Value::Null;
-            };
-            let frame = Frame::new(Rc::clone(inner));
-            let inner_env = Env {
-                frame: &frame,
-                world: env.world,
-            };
-            let outputs: Map<String, Value> = inner
-                .outputs
-                .iter()
-                .filter_map(|(name, output)| {
-                    let raw = output.member("value")?;
-                    let value = match expr::evaluate_value(raw, &inner_env) {
-                        Ok((Evaluated::Known(value), _)) => value,
-                        _ => return None,
-                    };
-                    Some((
-                        name.clone(),
-                        json!({ "type": output.member("type"), "value": value }),
-                    ))
-                })
-                .collect();
-            json!({ "outputs": outputs })
-        }
-        _ => env.properties_of(declared),
     }
 }
 

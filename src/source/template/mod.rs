@@ -6,6 +6,7 @@ mod deployment;
 pub mod expr;
 mod parameters;
 mod resources;
+mod runtime;
 mod walk;
 
 use std::path::Path;

@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 use super::build::{gap_for, unknown_near, Builder};
-use super::deployment::{
+use super::runtime::{
     client_of, key_uri, principal_of, vault_uri, DEPLOYMENT_TENANT, UNKNOWN_RESOURCE_GROUP,
     UNKNOWN_SUBSCRIPTION,
 };
