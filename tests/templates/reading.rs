@@ -199,3 +199,19 @@ async fn what_is_read_from_azure_is_not_declared() {
     let cluster = state.cluster.as_ref().unwrap().as_ref().unwrap();
     assert_eq!(cluster.declared, Some(Declared::Template));
 }
+
+#[test]
+fn the_deployment_time_is_never_known_outside_a_parameters_default() {
+    // ARM allows `utcNow()` only in a parameter's default value: anywhere else it is no verdict.
+    let found = clean_with(|t| {
+        resource(t, KEY)["properties"]["attributes"]["exp"] =
+            json!("[dateTimeToEpoch(dateTimeAdd(utcNow(), 'P1Y'))]");
+    });
+    assert!(found.contains(&("CMK014".to_string(), true)), "{found:?}");
+    let found = clean_with(|t| {
+        t["variables"]["stamp"] = json!("[utcNow()]");
+        resource(t, KEY)["properties"]["attributes"]["exp"] =
+            json!("[dateTimeToEpoch(dateTimeAdd(variables('stamp'), 'P1Y'))]");
+    });
+    assert!(found.contains(&("CMK014".to_string(), true)), "{found:?}");
+}

@@ -123,7 +123,7 @@ impl Builder<'_> {
                 Ok(Evaluated::Known(value)) => value,
                 Ok(Evaluated::Unknown { reason, span }) => {
                     let mut found = self.unknown(declared, pointer, &reason);
-                    found.within = Some(span).filter(|s| !s.is_empty() && s.len() < text.len());
+                    found.within = Some(span).filter(|s| !s.is_empty());
                     unknown.push(found);
                     Value::Null
                 }
@@ -133,7 +133,7 @@ impl Builder<'_> {
                         pointer,
                         &format!("the expression does not evaluate: {e}"),
                     );
-                    found.within = Some(e.span).filter(|s| !s.is_empty() && s.len() < text.len());
+                    found.within = Some(e.span).filter(|s| !s.is_empty());
                     found.label = "does not evaluate".to_string();
                     found.help = "fix the expression: ARM would reject it too".to_string();
                     unknown.push(found);
