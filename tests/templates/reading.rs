@@ -96,6 +96,15 @@ fn a_cluster_is_skipped_only_when_its_keys_are_known_to_be_service_managed() {
             "{unread}: {found:?}"
         );
     }
+    // A property name known only at deployment may be `dataEncryption`.
+    let template = changed(|t| {
+        t["parameters"]["encryptionProperty"] = json!({"type": "string"});
+        let properties = resource(t, CLUSTER)["properties"].as_object_mut().unwrap();
+        let encryption = properties.remove("dataEncryption").unwrap();
+        properties.insert("[parameters('encryptionProperty')]".into(), encryption);
+    });
+    let parsed = check(&template, &Placement::default()).unwrap();
+    assert_eq!(parsed.targets.len(), 1, "{:?}", parsed.notes);
 }
 
 #[test]

@@ -349,16 +349,23 @@ fn unchecked(cluster: String, gap: Gap) -> Planned {
 }
 
 /// A cluster is skipped only when it is known to use service-managed keys: no
-/// `dataEncryption`, or a `type` other than `AzureKeyVault`. Anything unread keeps it checked.
+/// `dataEncryption`, or a `type` other than `AzureKeyVault`. Anything unread keeps it checked:
+/// a value of `dataEncryption` not known or not readable, or a property name known only at
+/// deployment, which may be `dataEncryption`.
 fn encryption(cluster: &Resource<Cluster>) -> Encryption {
-    let pointer = "/properties/dataEncryption/type";
     let encryption = cluster.body.data_encryption();
+    let unread = || {
+        unknown_near(&cluster.unknown, "/properties/dataEncryption")
+            || cluster.unknown.iter().any(|u| {
+                u.pointer
+                    .strip_prefix("/properties/")
+                    .is_some_and(|name| !name.contains('/') && name.starts_with('['))
+            })
+    };
     match encryption.and_then(|d| d.encryption_type.as_deref()) {
         Some(kind) if kind.eq_ignore_ascii_case(CUSTOMER_MANAGED) => Encryption::Checked,
         Some(_) => Encryption::ServiceManaged,
-        None if unknown_of(&cluster.unknown, pointer).is_some() => Encryption::Checked,
-        None if unknown_near(&cluster.unknown, "/properties/dataEncryption") => Encryption::Checked,
-        None if encryption.is_some() => Encryption::Checked,
+        None if encryption.is_some() || unread() => Encryption::Checked,
         None => Encryption::ServiceManaged,
     }
 }
