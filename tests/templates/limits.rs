@@ -76,6 +76,15 @@ fn a_cluster_in_a_loop_of_unknown_count_is_a_target_that_could_not_be_verified()
         .findings
         .iter()
         .any(|f| f.severity == cmk_check::lint::Severity::Error));
+    cmk()
+        .args([
+            "check",
+            "--template",
+            "fixtures/templates/copy-count-unknown.json",
+        ])
+        .args(["--offline", "--now", NOW])
+        .assert()
+        .code(1);
 }
 
 #[test]
