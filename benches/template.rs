@@ -15,7 +15,7 @@ use std::path::Path;
 use cmk_check::engine::{self, Options};
 use cmk_check::source::template::{self, Placement};
 use criterion::{criterion_group, criterion_main, Criterion};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 /// The clean template with `clusters` clusters and identities instead of one.
 fn large_template(clusters: usize) -> String {
@@ -95,8 +95,7 @@ fn bench(c: &mut Criterion) {
     assert!(lines >= 2000, "the template has only {lines} lines");
     let options = Options::new("2026-11-27T12:00:00Z".parse().unwrap());
     let check = |text: String| {
-        let template =
-            template::parse("large.json", text, &Map::new(), &Placement::default()).unwrap();
+        let template = template::parse("large.json", text, None, &Placement::default()).unwrap();
         let reports: Vec<_> = template
             .targets
             .iter()

@@ -9,6 +9,12 @@
 //! contract for template input, and referenced resources read from the fake ARM.
 
 mod common;
+#[path = "templates/limits.rs"]
+mod limits;
+#[path = "templates/parameters.rs"]
+mod parameters;
+#[path = "templates/reading.rs"]
+mod reading;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -19,7 +25,7 @@ use cmk_check::lint::Input;
 use cmk_check::render::human::{self, Style};
 use cmk_check::render::{self, Format};
 use cmk_check::rules::ALL;
-use cmk_check::source::template::{self, Placement, Template};
+use cmk_check::source::template::{self, Parameters, Placement, Template, TemplateError};
 use common::*;
 use predicates::prelude::*;
 use serde_json::Value;
@@ -31,19 +37,14 @@ fn templates() -> PathBuf {
 
 fn read(relative: &str, parameters: Option<&str>) -> Template {
     let text = std::fs::read_to_string(templates().join(relative)).unwrap();
-    let given = match parameters {
-        Some(file) => {
-            let parameters: Value =
-                serde_json::from_str(&std::fs::read_to_string(templates().join(file)).unwrap())
-                    .unwrap();
-            parameters["parameters"].as_object().unwrap().clone()
-        }
-        None => serde_json::Map::new(),
-    };
+    let given = parameters.map(|file| {
+        let text = std::fs::read_to_string(templates().join(file)).unwrap();
+        Parameters::parse(&format!("fixtures/templates/{file}"), text).unwrap()
+    });
     template::parse(
         &format!("fixtures/templates/{relative}"),
         text,
-        &given,
+        given.as_ref(),
         &Placement::default(),
     )
     .unwrap()
@@ -106,6 +107,7 @@ fn the_clean_templates_pass_every_rule_offline() {
         ("copy-two-clusters.json", None, 2),
         ("nested-deployment.json", None, 1),
         ("no-cmk-cluster.json", None, 1),
+        ("lowercase-properties.json", None, 1),
     ];
     for (file, parameters, clusters) in cases {
         let template = read(file, parameters);
@@ -403,6 +405,12 @@ fn fixture_readme_lists_every_template() {
         let file = entry.unwrap().file_name().to_string_lossy().to_string();
         assert!(readme.contains(&format!("`fail/{file}`")), "{file}");
     }
+    for entry in std::fs::read_dir(templates()).unwrap() {
+        let file = entry.unwrap().file_name().to_string_lossy().to_string();
+        if file.ends_with(".json") {
+            assert!(readme.contains(&format!("`{file}`")), "{file}");
+        }
+    }
     assert!(Path::new(&templates().join("clean.parameters.json")).exists());
 }
 
@@ -469,20 +477,24 @@ fn bicep_files_are_compiled_with_the_bicep_cli() {
     );
 }
 
-/// The clean template, changed by `change`, checked offline.
-fn clean_with(change: impl FnOnce(&mut Value)) -> Vec<(String, bool)> {
+/// The clean template with the `location` default, changed by `change`.
+fn changed(change: impl FnOnce(&mut Value)) -> Value {
     let mut template: Value =
         serde_json::from_str(&std::fs::read_to_string(templates().join("clean.json")).unwrap())
             .unwrap();
     template["parameters"]["location"]["defaultValue"] = serde_json::json!("westeurope");
     change(&mut template);
-    let parsed = template::parse(
-        "changed.json",
-        template.to_string(),
-        &serde_json::Map::new(),
-        &Placement::default(),
-    )
-    .unwrap();
+    template
+}
+
+/// A template checked in memory, as ARM would be given it.
+fn check(template: &Value, placement: &Placement) -> Result<Template, TemplateError> {
+    template::parse("changed.json", template.to_string(), None, placement)
+}
+
+/// The clean template, changed by `change`, checked offline.
+fn clean_with(change: impl FnOnce(&mut Value)) -> Vec<(String, bool)> {
+    let parsed = check(&changed(change), &Placement::default()).unwrap();
     outcome(&reports(&parsed))
 }
 

@@ -33,6 +33,29 @@ pub fn same_name(a: &str, b: &str) -> bool {
         || (!(a.is_ascii() && b.is_ascii()) && a.to_lowercase() == b.to_lowercase())
 }
 
+/// A boolean as ARM's resource providers and template engine read one: `true`, or the string
+/// `"true"` in any case.
+pub fn boolean(value: &Value) -> Option<bool> {
+    match value {
+        Value::Bool(b) => Some(*b),
+        Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// An integer as ARM reads one: `90`, or the string `"90"`.
+pub fn integer(value: &Value) -> Option<i64> {
+    match value {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse::<i64>().ok(),
+        _ => None,
+    }
+}
+
 impl Members for Value {
     fn member(&self, name: &str) -> Option<&Value> {
         let map = self.as_object()?;
@@ -103,5 +126,16 @@ mod tests {
         let mut n = Value::Null;
         n.put("x", json!(1));
         assert_eq!(n, json!({"x": 1}));
+    }
+
+    #[test]
+    fn primitives_are_coerced_as_arm_does() {
+        assert_eq!(boolean(&json!("True")), Some(true));
+        assert_eq!(boolean(&json!(false)), Some(false));
+        assert_eq!(boolean(&json!("yes")), None);
+        assert_eq!(integer(&json!("90")), Some(90));
+        assert_eq!(integer(&json!(-3)), Some(-3));
+        assert_eq!(integer(&json!(2.5)), None);
+        assert_eq!(integer(&json!("ninety")), None);
     }
 }

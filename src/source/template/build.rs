@@ -5,58 +5,100 @@ use std::sync::Arc;
 
 use serde_json::{json, Map, Value};
 
-use super::deployment::{
-    client_of, principal_of, Declaration, Env, DEPLOYMENT_TENANT, UNKNOWN_SUBSCRIPTION,
-};
+use super::deployment::Env;
 use super::expr::{self, Evaluated};
+use super::runtime::UNKNOWN_SUBSCRIPTION;
+use super::walk::{Declaration, Hidden, World};
+use crate::azure::cloud::CloudName;
 use crate::azure::id as arm;
-use crate::azure::keyuri::KeyUri;
-use crate::azure::{
-    ACCESS_POLICIES_TYPE as POLICIES_TYPE, ALERT_TYPE, CLUSTER_TYPE, IDENTITY_TYPE, KEY_TYPE,
-    VAULT_TYPE,
-};
+use crate::azure::CLUSTER_TYPE;
+use crate::document::json::Members as _;
+use crate::document::lenient::Flaw;
 use crate::document::{escape, SourceDoc};
-use crate::model::{ActivityLogAlert, Body, Cluster, Identity, Key, Vault};
+use crate::model::cluster::CUSTOMER_MANAGED;
+use crate::model::{Body, Cluster};
 use crate::source::complete::{Planned, Referenced};
 use crate::state::{Declared, Gap, Located, Place, Resource, Section, State, Unknown};
-/// From this Key Vault API version on, a vault created without `enableRbacAuthorization` uses
-/// Azure RBAC.
-const RBAC_DEFAULT_FROM: &str = "2026-02-01";
 
 /// A body evaluated from a template resource, with the places of the values it could not know.
-struct Evaluation {
-    body: Value,
-    unknown: Vec<Unknown>,
+pub(super) struct Evaluation {
+    pub body: Value,
+    pub unknown: Vec<Unknown>,
 }
 
-struct Builder<'a> {
-    doc: &'a Arc<SourceDoc>,
-    world: &'a [Declaration],
+pub(super) struct Builder<'a> {
+    pub doc: &'a Arc<SourceDoc>,
+    pub world: &'a [Declaration],
+    /// The cloud deployed to, for the vaults whose key URI does not say.
+    pub cloud: CloudName,
 }
 
-/// Every CMK cluster of the template as a check target, and a note for each one without CMK.
+/// Every CMK cluster of the template as a check target, and a note for each one known to use
+/// service-managed keys.
 pub fn clusters(
     doc: &Arc<SourceDoc>,
-    world: &[Declaration],
+    world: &World,
+    cloud: CloudName,
     notes: &mut Vec<String>,
 ) -> Vec<Planned> {
-    let builder = Builder { doc, world };
-    world
+    let builder = Builder {
+        doc,
+        world: &world.declared,
+        cloud,
+    };
+    let mut planned: Vec<Planned> = world
+        .declared
         .iter()
         .filter(|d| d.is(CLUSTER_TYPE))
         .filter_map(|cluster| builder.cluster(cluster, notes))
-        .collect()
+        .collect();
+    planned.extend(world.hidden.iter().map(|hidden| builder.hidden(hidden)));
+    planned
+}
+
+/// Whether the value at `a` and the one at `b` are one inside the other (names in any case).
+pub(super) fn overlaps(a: &str, b: &str) -> bool {
+    let a = a.to_lowercase();
+    let b = b.to_lowercase();
+    let inside =
+        |x: &str, y: &str| x == y || x.strip_prefix(y).is_some_and(|rest| rest.starts_with('/'));
+    inside(&a, &b) || inside(&b, &a)
+}
+
+/// The unknown that makes the value at `pointer` unknown: at it, or at a value holding it.
+pub(super) fn unknown_of<'u>(unknown: &'u [Unknown], pointer: &str) -> Option<&'u Unknown> {
+    let pointer = pointer.to_lowercase();
+    unknown.iter().find(|u| {
+        let at = u.pointer.to_lowercase();
+        pointer == at
+            || pointer
+                .strip_prefix(&at)
+                .is_some_and(|r| r.starts_with('/'))
+    })
+}
+
+/// Whether anything at, in or around `pointer` is unknown: a default must not fill it then.
+pub(super) fn unknown_near(unknown: &[Unknown], pointer: &str) -> bool {
+    unknown.iter().any(|u| overlaps(&u.pointer, pointer))
+}
+
+/// What is known of a cluster's encryption before deployment.
+enum Encryption {
+    /// Service-managed: nothing to check.
+    ServiceManaged,
+    /// A customer-managed key, or a cluster that cannot be known not to use one.
+    Checked,
 }
 
 impl Builder<'_> {
-    fn env<'b>(&'b self, declared: &'b Declaration) -> Env<'b> {
+    pub(super) fn env<'b>(&'b self, declared: &'b Declaration) -> Env<'b> {
         Env {
             frame: &declared.frame,
             world: self.world,
         }
     }
 
-    fn place(&self, declared: &Declaration, pointer: &str) -> Place {
+    pub(super) fn place(&self, declared: &Declaration, pointer: &str) -> Place {
         Place {
             doc: Arc::clone(self.doc),
             base: declared.pointer.clone(),
@@ -68,7 +110,7 @@ impl Builder<'_> {
 
     /// Evaluates `raw` (at `pointer` in the resource), keeping the known parts and recording
     /// the unknown ones. Object keys that are expressions are evaluated too.
-    fn evaluate(
+    pub(super) fn evaluate(
         &self,
         declared: &Declaration,
         raw: &Value,
@@ -80,21 +122,21 @@ impl Builder<'_> {
             Value::String(text) => match expr::evaluate_string(text, &env) {
                 Ok(Evaluated::Known(value)) => value,
                 Ok(Evaluated::Unknown { reason, span }) => {
-                    let mut found = self.unknown(
-                        declared,
-                        pointer,
-                        &format!("`{}` {}", excerpt(text, &span), reason_text(&reason)),
-                    );
+                    let mut found = self.unknown(declared, pointer, &reason);
                     found.within = Some(span).filter(|s| !s.is_empty());
                     unknown.push(found);
                     Value::Null
                 }
                 Err(e) => {
-                    unknown.push(self.unknown(
+                    let mut found = self.unknown(
                         declared,
                         pointer,
-                        &format!("`{text}` does not evaluate: {e}"),
-                    ));
+                        &format!("the expression does not evaluate: {e}"),
+                    );
+                    found.within = Some(e.span).filter(|s| !s.is_empty());
+                    found.label = "does not evaluate".to_string();
+                    found.help = "fix the expression: ARM would reject it too".to_string();
+                    unknown.push(found);
                     Value::Null
                 }
             },
@@ -114,18 +156,19 @@ impl Builder<'_> {
                     let value = self.evaluate(declared, member, &at, unknown);
                     let name = match expr::evaluate_string(key, &env) {
                         Ok(Evaluated::Known(Value::String(name))) => name,
-                        _ => {
-                            if expr::is_expression(key) {
-                                unknown.push(self.unknown(
-                                    declared,
-                                    &at,
-                                    &format!(
-                                        "the property name `{key}` is known only at deployment"
-                                    ),
-                                ));
-                                continue;
-                            }
-                            key.clone()
+                        known_or_not => {
+                            let reason = match known_or_not {
+                                Ok(Evaluated::Unknown { reason, .. }) => reason,
+                                Ok(Evaluated::Known(other)) => {
+                                    format!("the property name `{key}` is {other}, not a string")
+                                }
+                                Err(e) => format!("the property name does not evaluate: {e}"),
+                            };
+                            let mut found = self.unknown(declared, &at, &reason);
+                            found.label =
+                                "this property name is known only at deployment".to_string();
+                            unknown.push(found);
+                            continue;
                         }
                     };
                     if !value.is_null() {
@@ -150,14 +193,14 @@ impl Builder<'_> {
     }
 
     /// The resource's own fields cmk-check reads, evaluated.
-    fn body(&self, declared: &Declaration, fields: &[&str]) -> Evaluation {
+    pub(super) fn body(&self, declared: &Declaration, fields: &[&str]) -> Evaluation {
         let mut unknown = Vec::new();
         let mut body = Map::new();
         body.insert("id".to_string(), json!(declared.id));
         body.insert("name".to_string(), json!(declared.short_name()));
         body.insert("type".to_string(), json!(declared.kind));
         for field in fields {
-            if let Some(raw) = declared.raw.get(*field) {
+            if let Some(raw) = declared.raw.member(field) {
                 let value = self.evaluate(declared, raw, &format!("/{field}"), &mut unknown);
                 if !value.is_null() {
                     body.insert((*field).to_string(), value);
@@ -170,25 +213,15 @@ impl Builder<'_> {
         }
     }
 
-    fn resource<T: Body>(
+    /// A declared resource read as ARM reads it: a wrong-typed value is an unknown at it.
+    pub(super) fn resource<T: Body>(
         &self,
         declared: &Declaration,
         evaluation: Evaluation,
     ) -> Result<Resource<T>, Gap> {
         let mut resource =
-            Resource::read(&evaluation.body, self.doc, &declared.pointer, &declared.id).map_err(
-                |flaw| Gap {
-                    reason: format!(
-                        "`{}` does not have the shape of a {}: {}",
-                        declared.short_name(),
-                        declared.kind,
-                        flaw.message
-                    ),
-                    label: "this resource".to_string(),
-                    remedy: "compare it with the resource's ARM reference".to_string(),
-                    place: self.place(declared, ""),
-                },
-            )?;
+            Resource::read(&evaluation.body, self.doc, &declared.pointer, &declared.id)
+                .map_err(|flaw| self.unreadable_gap(declared, &flaw))?;
         resource.name = declared.short_name().to_string();
         resource.id = declared.id.clone();
         resource.unknown.extend(evaluation.unknown);
@@ -196,68 +229,53 @@ impl Builder<'_> {
         Ok(resource)
     }
 
-    fn find(&self, kind: &str, id: &str) -> Option<&Declaration> {
+    fn unreadable_gap(&self, declared: &Declaration, flaw: &Flaw) -> Gap {
+        Gap {
+            reason: format!(
+                "`{}` cannot be read as a {}: {}",
+                declared.short_name(),
+                declared.kind,
+                flaw.message
+            ),
+            label: flaw.message.clone(),
+            remedy: "give it the shape of the resource's ARM reference".to_string(),
+            place: self.place(declared, &flaw.pointer),
+        }
+    }
+
+    pub(super) fn find(&self, kind: &str, id: &str) -> Option<&Declaration> {
         self.world
             .iter()
             .find(|d| d.is(kind) && arm::same_id(&d.id, id))
     }
 
     fn cluster(&self, declared: &Declaration, notes: &mut Vec<String>) -> Option<Planned> {
-        let evaluation = self.body(declared, &["location", "identity", "properties"]);
         let name = declared.short_name().to_string();
-        let encryption = evaluation
-            .body
-            .pointer("/properties/dataEncryption")
-            .cloned();
-        let uses_cmk = encryption
-            .as_ref()
-            .and_then(|e| e.get("type"))
-            .and_then(Value::as_str)
-            .map(|t| t.eq_ignore_ascii_case("AzureKeyVault"));
-        let type_unknown = evaluation
-            .unknown
-            .iter()
-            .any(|u| u.pointer == "/properties/dataEncryption/type");
-        if uses_cmk != Some(true) && !type_unknown {
+        let evaluation = self.body(declared, &["location", "identity", "properties"]);
+        let cluster: Resource<Cluster> = match self.resource(declared, evaluation) {
+            Ok(cluster) => cluster,
+            // Not even its encryption can be read: every rule could not verify.
+            Err(gap) => return Some(unchecked(name, gap)),
+        };
+        if let Encryption::ServiceManaged = encryption(&cluster) {
             notes.push(format!(
                 "cluster `{name}` does not use a customer-managed key: skipped"
             ));
             return None;
         }
-        let cluster: Resource<Cluster> = match self.resource(declared, evaluation) {
-            Ok(cluster) => cluster,
-            Err(gap) => {
-                notes.push(format!("cluster `{name}`: {}", gap.reason));
-                return None;
-            }
-        };
-        let located =
-            |pointer: &str, value: Option<String>, what: &str| -> Section<Located<String>> {
-                match value {
-                    Some(value) => Ok(Located {
-                        value,
-                        place: cluster.at(pointer),
-                    }),
-                    None => Err(self.gap_for(&cluster, pointer, what)),
-                }
-            };
-        let location = located(
-            "/location",
-            cluster.body.location.clone(),
-            "the cluster's region",
-        );
-        let key_uri = located(
+        let location = self.located(&cluster, "/location", cluster.body.location.clone());
+        let key_uri = self.located(
+            &cluster,
             "/properties/dataEncryption/primaryKeyUri",
             cluster
                 .body
                 .data_encryption()
                 .and_then(|d| d.primary_key_uri.clone()),
-            "the key URI",
         );
         let mut referenced = Referenced::default();
         let identity = self.identity(&cluster, &mut referenced);
         let (vault, key, key_versions) = self.vault_and_key(&key_uri, &mut referenced);
-        let identity = reconcile(identity, &vault);
+        let identity = super::resources::reconcile(identity, &vault);
         let alerts = self.alerts(&cluster);
         // Existing alerts are read only when the template declares none.
         if alerts.is_err() {
@@ -281,329 +299,110 @@ impl Builder<'_> {
         })
     }
 
-    /// A gap at a cluster property: the reason is its unknown expression, or its absence.
-    fn gap_for(&self, cluster: &Resource<Cluster>, pointer: &str, what: &str) -> Gap {
-        let unknown = cluster.unknown.iter().find(|u| u.pointer == pointer);
-        Gap {
-            reason: match unknown {
-                Some(u) => format!("{what} is {}", u.reason),
-                None => format!("the cluster declares no {what}"),
-            },
-            label: format!("{what} is needed here"),
-            remedy: "give it a value known before deployment".to_string(),
-            place: cluster.at(pointer),
-        }
-    }
-
-    fn identity(
+    /// A value of the target read from the cluster, or the gap that says why it is not known.
+    fn located(
         &self,
         cluster: &Resource<Cluster>,
-        referenced: &mut Referenced,
-    ) -> Section<Resource<Identity>> {
-        let pointer = "/properties/dataEncryption/primaryUserAssignedIdentityId";
-        let Some(id) = cluster
-            .body
-            .data_encryption()
-            .and_then(|d| d.primary_user_assigned_identity_id.clone())
-        else {
-            return Err(self.gap_for(cluster, pointer, "the identity's resource ID"));
-        };
-        let Some(declared) = self.find(IDENTITY_TYPE, &id) else {
-            referenced.identity = Some((id.clone(), cluster.at(pointer)));
-            return Err(not_read(
-                cluster.at(pointer),
-                &format!("identity `{}`", arm::name_from_id(&id)),
-            ));
-        };
-        let mut evaluation = self.body(declared, &["location"]);
-        // Assigned by Azure when the identity is created.
-        evaluation.body["properties"] = json!({
-            "principalId": principal_of(declared.short_name()),
-            "clientId": client_of(declared.short_name()),
-            "tenantId": DEPLOYMENT_TENANT,
-        });
-        self.resource(declared, evaluation)
+        pointer: &str,
+        value: Option<String>,
+    ) -> Section<Located<String>> {
+        match value {
+            Some(value) => Ok(Located {
+                value,
+                place: cluster.at(pointer),
+            }),
+            None => Err(gap_for(cluster, pointer)),
+        }
     }
 
-    #[allow(
-        clippy::type_complexity,
-        reason = "the three sections of State that the key URI decides"
-    )]
-    fn vault_and_key(
-        &self,
-        key_uri: &Section<Located<String>>,
-        referenced: &mut Referenced,
-    ) -> (
-        Section<Resource<Vault>>,
-        Section<Resource<Key>>,
-        Section<Vec<Resource<crate::model::KeyVersion>>>,
-    ) {
-        let uri = match key_uri {
-            Ok(uri) => uri,
-            Err(gap) => return (Err(gap.clone()), Err(gap.clone()), Err(gap.clone())),
-        };
-        // A malformed URI is CMK017's finding; the vault and key it still names are checked.
-        let (vault_name, key_name) = match KeyUri::parse(&uri.value) {
-            Ok(parsed) => (parsed.vault, parsed.name),
-            Err(_) => match KeyUri::lenient(&uri.value) {
-                Some(named) => named,
-                None => {
-                    let gap = Gap {
-                        reason: format!("the key URI `{}` does not name a key vault", uri.value),
-                        label: "this key URI".to_string(),
-                        remedy: "fix the key URI (CMK017)".to_string(),
-                        place: uri.place.clone(),
-                    };
-                    return (Err(gap.clone()), Err(gap.clone()), Err(gap));
-                }
-            },
-        };
-        let vault = self
-            .world
-            .iter()
-            .find(|d| d.is(VAULT_TYPE) && d.short_name().eq_ignore_ascii_case(&vault_name))
-            .map(|declared| self.vault(declared));
-        let key = self
-            .world
-            .iter()
-            .find(|d| {
-                d.is(KEY_TYPE)
-                    && d.short_name().eq_ignore_ascii_case(&key_name)
-                    && d.name
-                        .split('/')
-                        .next()
-                        .is_some_and(|v| v.eq_ignore_ascii_case(&vault_name))
-            })
-            .map(|declared| self.key(declared));
-        let parsed = KeyUri::parse(&uri.value).ok();
-        if let (Some(parsed), true) = (&parsed, vault.is_none() || key.is_none()) {
-            referenced.key = Some((uri.value.clone(), parsed.clone(), uri.place.clone()));
-            referenced.vault_missing = vault.is_none();
-            referenced.key_missing = key.is_none();
-        }
-        let missing = |what: String| not_read(uri.place.clone(), what.as_str());
-        let vault = vault.unwrap_or_else(|| Err(missing(format!("vault `{vault_name}`"))));
-        let (key, versions) = match key {
-            // A key the deployment creates has no earlier version to keep.
-            Some(key) => (key, Ok(Vec::new())),
-            None => (
-                Err(missing(format!("key `{key_name}`"))),
-                Err(missing(format!("the versions of key `{key_name}`"))),
-            ),
-        };
-        (vault, key, versions)
-    }
-
-    fn vault(&self, declared: &Declaration) -> Section<Resource<Vault>> {
-        let mut evaluation = self.body(declared, &["location", "properties"]);
-        let properties = &mut evaluation.body["properties"];
-        if !properties.is_object() {
-            *properties = json!({});
-        }
-        if properties.get("enableRbacAuthorization").is_none()
-            && declared.api_version.as_str() >= RBAC_DEFAULT_FROM
-        {
-            properties["enableRbacAuthorization"] = json!(true);
-        }
-        properties["vaultUri"] = json!(format!(
-            "https://{}.vault.azure.net/",
-            declared.short_name()
-        ));
-        let mut remap = Vec::new();
-        let mut policies: Vec<Value> = properties
-            .get("accessPolicies")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        // `accessPolicies` child resources add to the vault's own.
-        for child in self.world.iter().filter(|d| {
-            d.is(POLICIES_TYPE)
-                && d.name
-                    .split('/')
-                    .next()
-                    .is_some_and(|v| v.eq_ignore_ascii_case(declared.short_name()))
-        }) {
-            let mut child_unknown = Vec::new();
-            let raw = child
-                .raw
-                .pointer("/properties/accessPolicies")
-                .cloned()
-                .unwrap_or(Value::Null);
-            let added = self.evaluate(
-                child,
-                &raw,
-                "/properties/accessPolicies",
-                &mut child_unknown,
-            );
-            for (j, policy) in added.as_array().into_iter().flatten().enumerate() {
-                let at = format!("/properties/accessPolicies/{}", policies.len());
-                remap.push((
-                    at,
-                    format!("{}/properties/accessPolicies/{j}", child.pointer),
-                ));
-                policies.push(policy.clone());
-            }
-            // An unknown part of a child's policy is an unknown part of the vault's policies.
-            evaluation
-                .unknown
-                .extend(child_unknown.into_iter().map(|mut u| {
-                    u.pointer = "/properties/accessPolicies".to_string();
-                    u
-                }));
-        }
-        properties["accessPolicies"] = Value::Array(policies);
-        let mut vault: Resource<Vault> = self.resource(declared, evaluation)?;
-        vault.remap = remap;
-        Ok(vault)
-    }
-
-    fn key(&self, declared: &Declaration) -> Section<Resource<Key>> {
-        let mut evaluation = self.body(declared, &["properties"]);
-        let properties = &mut evaluation.body["properties"];
-        if !properties.is_object() {
-            *properties = json!({});
-        }
-        let rsa = properties
-            .get("kty")
-            .and_then(Value::as_str)
-            .is_some_and(|k| k.eq_ignore_ascii_case("RSA") || k.eq_ignore_ascii_case("RSA-HSM"));
-        // Key Vault's defaults for a key created without them.
-        if rsa
-            && properties.get("keySize").is_none()
-            && !unknown_at(&evaluation.unknown, "/properties/keySize")
-        {
-            properties["keySize"] = json!(2048);
-        }
-        if properties.get("keyOps").is_none()
-            && !unknown_at(&evaluation.unknown, "/properties/keyOps")
-        {
-            properties["keyOps"] = json!([
-                "encrypt",
-                "decrypt",
-                "sign",
-                "verify",
-                "wrapKey",
-                "unwrapKey"
-            ]);
-        }
-        if properties.pointer("/attributes/enabled").is_none()
-            && !unknown_at(&evaluation.unknown, "/properties/attributes/enabled")
-        {
-            if !properties.get("attributes").is_some_and(Value::is_object) {
-                properties["attributes"] = json!({});
-            }
-            properties["attributes"]["enabled"] = json!(true);
-        }
-        let vault = declared.name.split('/').next().unwrap_or_default();
-        properties["keyUri"] = json!(format!(
-            "https://{vault}.vault.azure.net/keys/{}",
-            declared.short_name()
-        ));
-        let mut key: Resource<Key> = self.resource(declared, evaluation)?;
-        key.id = key.body.uri().map_or(key.id, str::to_string);
-        Ok(key)
-    }
-
-    /// The alerts the template declares. Those already in Azure are added by the live reader.
-    fn alerts(&self, cluster: &Resource<Cluster>) -> Section<Vec<Resource<ActivityLogAlert>>> {
-        let declared: Vec<Resource<ActivityLogAlert>> = self
-            .world
-            .iter()
-            .filter(|d| d.is(ALERT_TYPE))
-            .filter_map(|d| self.resource(d, self.body(d, &["properties"])).ok())
-            .collect();
-        if declared.is_empty() {
-            return Err(Gap {
-                reason: "the template declares no activity-log alert".to_string(),
-                label: "alerts are needed".to_string(),
-                remedy: "declare the alerts, or let cmk-check read the existing ones (without `--offline`, with `--subscription`)".to_string(),
-                place: cluster.at(""),
-            });
-        }
-        Ok(declared)
-    }
-}
-
-/// What a declared identity gets at deployment (its tenant, its principal ID) compares equal to
-/// the template's own references to it; against a literal it is unknown, not different.
-fn reconcile(
-    identity: Section<Resource<Identity>>,
-    vault: &Section<Resource<Vault>>,
-) -> Section<Resource<Identity>> {
-    let (Ok(mut identity), Ok(vault)) = (identity.clone(), vault) else {
-        return identity;
-    };
-    let Some(props) = vault.body.props() else {
-        return Ok(identity);
-    };
-    if identity.body.tenant_id() == Some(DEPLOYMENT_TENANT) {
-        if let Some(tenant) = props
-            .tenant_id
-            .as_deref()
-            .filter(|t| *t != DEPLOYMENT_TENANT)
-        {
-            identity.unknown.push(Unknown {
-                pointer: "/properties/tenantId".to_string(),
-                reason: format!(
-                    "identity `{}` is created in the tenant of the deployment, known only then, and the vault names tenant `{tenant}`",
-                    identity.name
-                ),
-                at: vault.at("/properties/tenantId"),
-                within: None,
-                label: "compared with the tenant of the deployment".to_string(),
-                help: "write `[subscription().tenantId]` to keep the vault in the deployment's tenant, or check the deployed resources with `cmk-check check --identity <id> --key <uri>`".to_string(),
-            });
-        }
-    }
-    let principal = identity.body.principal_id().unwrap_or_default().to_string();
-    let policies = props.access_policies.as_deref().unwrap_or_default();
-    let named = policies
-        .iter()
-        .any(|p| p.object_id.as_deref() == Some(principal.as_str()));
-    let literal = policies
-        .iter()
-        .any(|p| p.object_id.as_deref().is_some_and(|o| !o.starts_with('<')));
-    if principal.starts_with('<') && !named && literal {
-        identity.unknown.push(Unknown {
-            pointer: "/properties/principalId".to_string(),
+    /// The target of a cluster in a copy loop of unknown count: nothing of it can be checked.
+    fn hidden(&self, hidden: &Hidden) -> Planned {
+        let gap = Gap {
             reason: format!(
-                "identity `{}` gets its principal ID when it is created, so an access policy naming a literal object ID cannot be matched to it",
-                identity.name
+                "the count of copy loop `{}` is known only at deployment: {}",
+                hidden.loop_name, hidden.reason
             ),
-            at: vault.at("/properties/accessPolicies"),
-            within: None,
-            label: "no policy names the identity's principal ID".to_string(),
-            help: format!(
-                "grant the identity itself: `\"objectId\": \"[reference(resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', '{}')).principalId]\"`",
-                identity.name
-            ),
-        });
-    }
-    Ok(identity)
-}
-
-fn unknown_at(unknown: &[Unknown], pointer: &str) -> bool {
-    unknown.iter().any(|u| u.pointer == pointer)
-}
-
-/// A resource the template only references, before the live reader has been.
-fn not_read(place: Place, what: &str) -> Gap {
-    Gap {
-        reason: format!("{what} is not declared in the template and was not read from Azure (`--offline`)"),
-        label: format!("{what} is referenced here"),
-        remedy: "run without `--offline` (with `--subscription` and `--resource-group` when the template uses them) to read it".to_string(),
-        place,
+            label: "how many clusters this loop creates is known only at deployment".to_string(),
+            remedy: "give the count a value known before deployment (with `--parameters`), or check the deployed clusters with `cmk-check check --cluster <id>`".to_string(),
+            place: Place::root(self.doc, &hidden.count_at, &hidden.name),
+        };
+        unchecked(hidden.name.clone(), gap)
     }
 }
 
-/// The sub-expression of `text` that made it unknown.
-fn excerpt(text: &str, span: &std::ops::Range<usize>) -> String {
-    text.get(span.clone())
-        .filter(|s| !s.is_empty())
-        .unwrap_or(text)
-        .to_string()
+/// A target every section of which is `gap`.
+fn unchecked(cluster: String, gap: Gap) -> Planned {
+    Planned {
+        cluster,
+        state: State {
+            location: Err(gap.clone()),
+            key_uri: Err(gap.clone()),
+            identity: Err(gap.clone()),
+            vault: Err(gap.clone()),
+            key: Err(gap.clone()),
+            key_versions: Err(gap.clone()),
+            cluster: Err(gap.clone()),
+            alerts: Err(gap),
+        },
+        referenced: Referenced::default(),
+    }
 }
 
-fn reason_text(reason: &str) -> String {
-    format!("is not known before deployment: {reason}")
+/// A cluster is skipped only when it is known to use service-managed keys: no
+/// `dataEncryption`, or a `type` other than `AzureKeyVault`. Anything unread keeps it checked:
+/// a value of `dataEncryption` not known or not readable, or a property name known only at
+/// deployment, which may be `dataEncryption`.
+fn encryption(cluster: &Resource<Cluster>) -> Encryption {
+    let encryption = cluster.body.data_encryption();
+    let unread = || {
+        unknown_near(&cluster.unknown, "/properties/dataEncryption")
+            || cluster.unknown.iter().any(|u| {
+                u.pointer
+                    .strip_prefix("/properties/")
+                    .is_some_and(|name| !name.contains('/') && name.starts_with('['))
+            })
+    };
+    match encryption.and_then(|d| d.encryption_type.as_deref()) {
+        Some(kind) if kind.eq_ignore_ascii_case(CUSTOMER_MANAGED) => Encryption::Checked,
+        Some(_) => Encryption::ServiceManaged,
+        None if encryption.is_some() || unread() => Encryption::Checked,
+        None => Encryption::ServiceManaged,
+    }
+}
+
+/// Where a property of the cluster is, in words and in the template.
+fn described(pointer: &str) -> (&'static str, &'static str) {
+    match pointer {
+        "/location" => ("region", "location"),
+        "/properties/dataEncryption/primaryKeyUri" => {
+            ("key URI", "properties.dataEncryption.primaryKeyUri")
+        }
+        "/properties/dataEncryption/primaryUserAssignedIdentityId" => (
+            "identity",
+            "properties.dataEncryption.primaryUserAssignedIdentityId",
+        ),
+        _ => ("value", "the property"),
+    }
+}
+
+/// A gap at a cluster property: the root cause of its unknown value, or its absence.
+pub(super) fn gap_for(cluster: &Resource<Cluster>, pointer: &str) -> Gap {
+    let (what, property) = described(pointer);
+    match unknown_of(&cluster.unknown, pointer) {
+        Some(unknown) => Gap {
+            reason: unknown.reason.clone(),
+            label: unknown.label.clone(),
+            remedy: unknown.help.clone(),
+            place: unknown.at.clone(),
+        },
+        None => Gap {
+            reason: format!(
+                "cluster `{}` declares no {what} (`{property}`)",
+                cluster.name
+            ),
+            label: format!("`{property}` is missing"),
+            remedy: format!("give the cluster `{property}`"),
+            place: cluster.at(pointer),
+        },
+    }
 }

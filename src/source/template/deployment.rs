@@ -1,31 +1,27 @@
-//! Walking a deployment template: its parameters and variables, its resources (top level,
-//! nested `resources`, symbolic names, `copy` loops, nested deployments) and the scope in which
-//! each resource's expressions are evaluated.
+//! One deployment of a template: its parameters, variables and outputs, where it is deployed,
+//! and the scope in which its expressions are evaluated ([`Env`]).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
+use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 
 use super::expr::{self, Evaluated, ExprError, Scope};
+use super::runtime::{
+    runtime_properties, DEPLOYMENT_TENANT, UNKNOWN_RESOURCE_GROUP, UNKNOWN_SUBSCRIPTION,
+};
+use super::walk::{Declaration, WalkError};
+use crate::azure::cloud::CloudName;
 use crate::azure::id as arm;
 use crate::document::escape;
+use crate::document::json::Members as _;
 
-/// Stand-ins for values that exist only once the deployment runs. They compare equal to
-/// themselves, so that `reference(identity).principalId` in an access policy matches the identity
-/// it names, and never to a literal GUID.
-pub const DEPLOYMENT_TENANT: &str = "<tenant of the deployment>";
-pub const UNKNOWN_SUBSCRIPTION: &str = "<subscription>";
-pub const UNKNOWN_RESOURCE_GROUP: &str = "<resource-group>";
-
-pub fn principal_of(identity: &str) -> String {
-    format!("<principal ID of identity {identity}>")
-}
-
-pub fn client_of(identity: &str) -> String {
-    format!("<client ID of identity {identity}>")
-}
+/// How many references to variables, parameter defaults and declared resources' properties
+/// cmk-check follows inside one another. ARM has no such limit, but a real template nests a few
+/// levels; each level costs stack, and a chain of thousands must stop with an error, not a crash.
+pub const MAX_REFERENCE_DEPTH: usize = 64;
 
 /// What the command line says about where and when the deployment goes.
 #[derive(Debug, Clone, Default)]
@@ -34,9 +30,14 @@ pub struct Placement {
     pub resource_group: Option<String>,
     pub location: Option<String>,
     /// The cloud deployed to: its vault DNS suffix names the vaults the template declares.
-    pub cloud: crate::azure::cloud::CloudName,
+    pub cloud: CloudName,
     /// The deployment's instant (`--now`): what `utcNow()` gives.
-    pub now: chrono::DateTime<chrono::Utc>,
+    pub now: DateTime<Utc>,
+}
+
+/// ARM compares parameter and variable names without case.
+pub fn fold(name: &str) -> String {
+    name.to_lowercase()
 }
 
 /// A parameter's value: given (parameters file, or a nested deployment's `parameters`), the
@@ -48,17 +49,38 @@ enum Parameter {
     Missing,
 }
 
+/// What every deployment of one template file shares: where and when it runs, and the walk's
+/// bounds and faults.
+#[derive(Debug)]
+struct Shared {
+    cloud: CloudName,
+    now: DateTime<Utc>,
+    /// References being followed inside one another, against [`MAX_REFERENCE_DEPTH`].
+    depth: Cell<usize>,
+    /// Set while a parameter's default value is evaluated, the only place ARM allows `utcNow()`.
+    in_default: Cell<bool>,
+    /// Declared resources whose properties are being evaluated, for `reference()` cycles.
+    referencing: RefCell<HashSet<String>>,
+    /// The first error met inside an evaluation, where the [`Scope`] cannot return one.
+    fault: RefCell<Option<WalkError>>,
+}
+
 /// One template being deployed: the root, or a nested deployment with inner scope.
 #[derive(Debug)]
 pub struct Deployment {
-    parameters: HashMap<String, Parameter>,
-    variables: HashMap<String, Value>,
-    outputs: Map<String, Value>,
+    /// JSON pointer of this template in the file: empty for the root.
+    pointer: String,
+    root: bool,
+    /// By folded name: the name as written, and the value.
+    parameters: HashMap<String, (String, Parameter)>,
+    variables: HashMap<String, (String, Value)>,
+    pub(super) outputs: Map<String, Value>,
     cache: RefCell<HashMap<String, Evaluated>>,
     resolving: RefCell<HashSet<String>>,
-    subscription: String,
-    resource_group: String,
-    location: Option<String>,
+    pub subscription: String,
+    pub resource_group: String,
+    pub location: Option<String>,
+    shared: Rc<Shared>,
 }
 
 /// Where an expression is evaluated: a deployment, inside zero or more copy loops.
@@ -68,127 +90,169 @@ pub struct Frame {
     pub copy: Vec<(String, i64)>,
 }
 
-/// A resource the template declares (one per copy-loop iteration).
-#[derive(Debug, Clone)]
-pub struct Declaration {
-    /// Full type: `Microsoft.KeyVault/vaults/keys`.
-    pub kind: String,
-    /// Full name: `kv-prod/cmk`.
-    pub name: String,
-    pub id: String,
-    pub symbol: Option<String>,
-    /// JSON pointer of the resource object in the file.
-    pub pointer: String,
-    pub api_version: String,
-    pub raw: Value,
-    pub frame: Frame,
-    /// A nested deployment's own template, for `reference(deployment).outputs`.
-    pub inner: Option<Rc<Deployment>>,
-}
-
-impl Declaration {
-    pub fn is(&self, kind: &str) -> bool {
-        self.kind.eq_ignore_ascii_case(kind)
-    }
-
-    /// The last segment of the name: `cmk` of `kv-prod/cmk`.
-    pub fn short_name(&self) -> &str {
-        self.name.rsplit('/').next().unwrap_or(&self.name)
+impl Frame {
+    pub fn new(deployment: Rc<Deployment>) -> Self {
+        Self {
+            deployment,
+            copy: Vec::new(),
+        }
     }
 }
 
-/// Everything the template declares, and what the walk had to say about it.
-#[derive(Debug, Default)]
-pub struct World {
-    pub declared: Vec<Declaration>,
-    pub notes: Vec<String>,
-}
-
-/// A template the walk cannot use.
-#[derive(Debug)]
-pub struct WalkError {
-    pub message: String,
-    /// JSON pointer of the string with the problem, and the span inside it.
+/// What a nested deployment inherits from the one that deploys it.
+pub struct Nested {
     pub pointer: String,
-    pub span: Option<std::ops::Range<usize>>,
+    pub given: HashMap<String, Evaluated>,
+    pub subscription: String,
+    pub resource_group: String,
+    pub location: Option<String>,
 }
 
 impl Deployment {
-    pub fn root(template: &Value, given: &Map<String, Value>, placement: &Placement) -> Rc<Self> {
-        let given = given
-            .iter()
-            .map(|(name, value)| (name.to_ascii_lowercase(), given_value(value)))
-            .collect();
+    /// The template of the file, with the values of a parameters file (names folded).
+    pub fn root(
+        template: &Value,
+        given: HashMap<String, Evaluated>,
+        placement: &Placement,
+    ) -> Rc<Self> {
+        let shared = Rc::new(Shared {
+            cloud: placement.cloud,
+            now: placement.now,
+            depth: Cell::new(0),
+            in_default: Cell::new(false),
+            referencing: RefCell::new(HashSet::new()),
+            fault: RefCell::new(None),
+        });
         Self::new(
             template,
-            given,
-            placement
-                .subscription
-                .clone()
-                .unwrap_or_else(|| UNKNOWN_SUBSCRIPTION.to_string()),
-            placement
-                .resource_group
-                .clone()
-                .unwrap_or_else(|| UNKNOWN_RESOURCE_GROUP.to_string()),
-            placement.location.clone(),
+            Nested {
+                pointer: String::new(),
+                given,
+                subscription: placement
+                    .subscription
+                    .clone()
+                    .unwrap_or_else(|| UNKNOWN_SUBSCRIPTION.to_string()),
+                resource_group: placement
+                    .resource_group
+                    .clone()
+                    .unwrap_or_else(|| UNKNOWN_RESOURCE_GROUP.to_string()),
+                location: placement.location.clone(),
+            },
+            shared,
+            true,
         )
     }
 
-    fn new(
-        template: &Value,
-        mut given: HashMap<String, Evaluated>,
-        subscription: String,
-        resource_group: String,
-        location: Option<String>,
-    ) -> Rc<Self> {
+    /// A nested deployment with inner scope, deployed by `self`.
+    pub fn nested(&self, template: &Value, nested: Nested) -> Rc<Self> {
+        Self::new(template, nested, Rc::clone(&self.shared), false)
+    }
+
+    fn new(template: &Value, mut nested: Nested, shared: Rc<Shared>, root: bool) -> Rc<Self> {
         let mut parameters = HashMap::new();
         for (name, declaration) in template
-            .get("parameters")
+            .member("parameters")
             .and_then(Value::as_object)
             .into_iter()
             .flatten()
         {
-            let key = name.to_ascii_lowercase();
-            let value = match (given.remove(&key), declaration.get("defaultValue")) {
+            let key = fold(name);
+            let value = match (
+                nested.given.remove(&key),
+                declaration.member("defaultValue"),
+            ) {
                 (Some(value), _) => Parameter::Given(value),
                 (None, Some(default)) => Parameter::Default(default.clone()),
                 (None, None) => Parameter::Missing,
             };
-            parameters.insert(key, value);
+            parameters.insert(key, (name.clone(), value));
         }
         let variables = template
-            .get("variables")
+            .member("variables")
             .and_then(Value::as_object)
             .into_iter()
             .flatten()
-            .map(|(name, value)| (name.to_ascii_lowercase(), value.clone()))
+            .map(|(name, value)| (fold(name), (name.clone(), value.clone())))
             .collect();
         Rc::new(Self {
+            pointer: nested.pointer,
+            root,
             parameters,
             variables,
             outputs: template
-                .get("outputs")
+                .member("outputs")
                 .and_then(Value::as_object)
                 .cloned()
                 .unwrap_or_default(),
             cache: RefCell::new(HashMap::new()),
             resolving: RefCell::new(HashSet::new()),
-            subscription,
-            resource_group,
-            location,
+            subscription: nested.subscription,
+            resource_group: nested.resource_group,
+            location: nested.location,
+            shared,
         })
+    }
+
+    /// The cloud deployed to.
+    pub fn cloud(&self) -> CloudName {
+        self.shared.cloud
+    }
+
+    /// The first error met inside an evaluation, which ARM would reject or cmk-check cannot
+    /// follow: the template as a whole is refused with it.
+    pub fn fault(&self) -> Option<WalkError> {
+        self.shared.fault.borrow().clone()
+    }
+
+    fn record(&self, fault: WalkError) {
+        let mut slot = self.shared.fault.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(fault);
+        }
+    }
+
+    /// Counts one more reference followed; `false` when that is one too many.
+    fn descend(&self, pointer: &str, what: &str) -> bool {
+        let depth = self.shared.depth.get();
+        if depth >= MAX_REFERENCE_DEPTH {
+            self.record(WalkError {
+                message: format!(
+                    "{what} is reached through more than {MAX_REFERENCE_DEPTH} references to variables, parameters and resources nested in one another, more than cmk-check follows"
+                ),
+                pointer: pointer.to_string(),
+                span: None,
+            });
+            return false;
+        }
+        self.shared.depth.set(depth + 1);
+        true
+    }
+
+    fn ascend(&self) {
+        self.shared
+            .depth
+            .set(self.shared.depth.get().saturating_sub(1));
     }
 }
 
 /// A parameters-file entry: `{"value": ...}`, or a Key Vault reference (a secret: unknown here).
-fn given_value(entry: &Value) -> Evaluated {
-    match entry.get("value") {
+pub fn given_value(name: &str, entry: &Value) -> Evaluated {
+    match entry.member("value") {
         Some(value) => Evaluated::Known(value.clone()),
         None => Evaluated::Unknown {
-            reason: "the parameter's value is a Key Vault reference, read only at deployment"
-                .to_string(),
+            reason: format!(
+                "parameter `{name}` is a Key Vault reference, whose secret is read only at deployment"
+            ),
             span: 0..0,
         },
+    }
+}
+
+/// Too deep: the fault is recorded, and the value stays unknown while the evaluation unwinds.
+fn too_deep() -> Evaluated {
+    Evaluated::Unknown {
+        reason: "references nest too deep".to_string(),
+        span: 0..0,
     }
 }
 
@@ -203,24 +267,34 @@ impl Env<'_> {
         expr::evaluate_string(raw, self)
     }
 
-    fn lazily(&self, key: &str, raw: &Value) -> Evaluated {
+    /// A variable or a parameter's default, evaluated once. `default` says which: only a
+    /// parameter's default may ask for the deployment's time.
+    fn lazily(&self, key: &str, raw: &Value, what: &str, at: &str, default: bool) -> Evaluated {
         let deployment = &self.frame.deployment;
         if let Some(done) = deployment.cache.borrow().get(key) {
             return done.clone();
         }
         if !deployment.resolving.borrow_mut().insert(key.to_string()) {
             return Evaluated::Unknown {
-                reason: format!("`{key}` refers to itself"),
+                reason: format!("{what} refers to itself"),
                 span: 0..0,
             };
         }
+        if !deployment.descend(at, what) {
+            deployment.resolving.borrow_mut().remove(key);
+            return too_deep();
+        }
+        let shared = &deployment.shared;
+        let outer = shared.in_default.replace(default);
         let value = match expr::evaluate_value(raw, self) {
             Ok((value, _)) => value,
             Err((e, _)) => Evaluated::Unknown {
-                reason: format!("`{key}` does not evaluate: {e}"),
+                reason: format!("{what} does not evaluate: {e}"),
                 span: 0..0,
             },
         };
+        shared.in_default.set(outer);
+        deployment.ascend();
         deployment.resolving.borrow_mut().remove(key);
         deployment
             .cache
@@ -237,15 +311,45 @@ impl Env<'_> {
         })
     }
 
+    /// What `reference()` of a declared resource gives, `None` when following it would go in
+    /// a circle or too deep (the fault is recorded).
+    fn follow(&self, declared: &Declaration) -> Option<Value> {
+        let deployment = &self.frame.deployment;
+        let shared = &deployment.shared;
+        if !shared.referencing.borrow_mut().insert(declared.id.clone()) {
+            deployment.record(WalkError {
+                message: format!(
+                    "`{}` depends on itself through `reference()`: ARM rejects the circular dependency",
+                    declared.name
+                ),
+                pointer: declared.pointer.clone(),
+                span: None,
+            });
+            return None;
+        }
+        let what = format!("`reference()` of `{}`", declared.name);
+        if !deployment.descend(&declared.pointer, &what) {
+            shared.referencing.borrow_mut().remove(&declared.id);
+            return None;
+        }
+        // A resource's properties are not a parameter's default, whoever asks for them.
+        let outer = shared.in_default.replace(false);
+        let properties = runtime_properties(self, declared);
+        shared.in_default.set(outer);
+        deployment.ascend();
+        shared.referencing.borrow_mut().remove(&declared.id);
+        Some(properties)
+    }
+
     /// A declared resource's `properties`, evaluated as far as they can be.
-    fn properties_of(&self, declared: &Declaration) -> Value {
+    pub(super) fn properties_of(&self, declared: &Declaration) -> Value {
         let env = Env {
             frame: &declared.frame,
             world: self.world,
         };
         let raw = declared
             .raw
-            .get("properties")
+            .member("properties")
             .cloned()
             .unwrap_or(Value::Null);
         match expr::evaluate_value(&raw, &env) {
@@ -280,21 +384,47 @@ fn strip_unknown(raw: &Value, env: &Env<'_>) -> Value {
 
 impl Scope for Env<'_> {
     fn parameter(&self, name: &str) -> Option<Evaluated> {
-        let key = name.to_ascii_lowercase();
-        match self.frame.deployment.parameters.get(&key)? {
-            Parameter::Given(value) => Some(value.clone()),
-            Parameter::Default(raw) => Some(self.lazily(&format!("parameter {name}"), raw)),
-            Parameter::Missing => Some(Evaluated::Unknown {
-                reason: format!("parameter `{name}` has no value: give it with `--parameters`"),
+        let deployment = &self.frame.deployment;
+        let key = fold(name);
+        let (written, parameter) = deployment.parameters.get(&key)?;
+        Some(match parameter {
+            Parameter::Given(value) => value.clone(),
+            Parameter::Default(raw) => self.lazily(
+                &format!("parameter {key}"),
+                raw,
+                &format!("parameter `{written}`"),
+                &format!(
+                    "{}/parameters/{}/defaultValue",
+                    deployment.pointer,
+                    escape(written)
+                ),
+                true,
+            ),
+            Parameter::Missing if deployment.root => Evaluated::Unknown {
+                reason: format!("parameter `{written}` has no value: give it with `--parameters`"),
                 span: 0..0,
-            }),
-        }
+            },
+            Parameter::Missing => Evaluated::Unknown {
+                reason: format!(
+                    "parameter `{written}` of the nested template at {} has no value: give it in the deployment's `parameters`",
+                    deployment.pointer
+                ),
+                span: 0..0,
+            },
+        })
     }
 
     fn variable(&self, name: &str) -> Option<Evaluated> {
-        let key = name.to_ascii_lowercase();
-        let raw = self.frame.deployment.variables.get(&key)?;
-        Some(self.lazily(&format!("variable {name}"), raw))
+        let deployment = &self.frame.deployment;
+        let key = fold(name);
+        let (written, raw) = deployment.variables.get(&key)?;
+        Some(self.lazily(
+            &format!("variable {key}"),
+            raw,
+            &format!("variable `{written}`"),
+            &format!("{}/variables/{}", deployment.pointer, escape(written)),
+            false,
+        ))
     }
 
     fn resource_group(&self) -> Evaluated {
@@ -305,7 +435,7 @@ impl Scope for Env<'_> {
             "type": "Microsoft.Resources/resourceGroups",
         });
         if let Some(location) = &deployment.location {
-            group["location"] = json!(location);
+            group.put("location", json!(location));
         }
         Evaluated::Known(group)
     }
@@ -339,14 +469,20 @@ impl Scope for Env<'_> {
                 span: 0..0,
             };
         };
-        let properties = runtime_properties(self, declared);
+        let Some(properties) = self.follow(declared) else {
+            return too_deep();
+        };
         Evaluated::Known(if full {
+            let location = declared
+                .raw
+                .text("location")
+                .and_then(|l| self.eval(l).ok()?.known().cloned());
             json!({
                 "id": declared.id,
                 "name": declared.name,
                 "type": declared.kind,
                 "apiVersion": declared.api_version,
-                "location": declared.raw.get("location").and_then(Value::as_str).and_then(|l| self.eval(l).ok()?.known().cloned()),
+                "location": location,
                 "properties": properties,
             })
         } else {
@@ -361,334 +497,74 @@ impl Scope for Env<'_> {
     fn resource_group_name(&self) -> Evaluated {
         Evaluated::Known(json!(self.frame.deployment.resource_group))
     }
+
+    fn deployment_time(&self) -> Option<DateTime<Utc>> {
+        let shared = &self.frame.deployment.shared;
+        shared.in_default.get().then_some(shared.now)
+    }
 }
 
-/// What `reference()` gives for a resource the template declares: its properties, plus what
-/// Azure adds at creation, as stand-ins when the value is assigned then.
-fn runtime_properties(env: &Env<'_>, declared: &Declaration) -> Value {
-    let kind = declared.kind.to_ascii_lowercase();
-    match kind.as_str() {
-        "microsoft.managedidentity/userassignedidentities" => json!({
-            "principalId": principal_of(declared.short_name()),
-            "clientId": client_of(declared.short_name()),
-            "tenantId": DEPLOYMENT_TENANT,
-        }),
-        "microsoft.keyvault/vaults/keys" => {
-            let mut properties = env.properties_of(declared);
-            let vault = declared.name.split('/').next().unwrap_or_default();
-            // The version is assigned at creation; the versionless URI names the same key.
-            let uri = format!(
-                "https://{vault}.vault.azure.net/keys/{}",
-                declared.short_name()
-            );
-            properties["keyUri"] = json!(uri);
-            properties["keyUriWithVersion"] = json!(uri);
-            properties
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests stop at the first failure")]
+
+    use super::*;
+
+    fn placement() -> Placement {
+        Placement {
+            now: "2026-11-27T12:00:00Z".parse().unwrap(),
+            ..Placement::default()
         }
-        "microsoft.keyvault/vaults" => {
-            let mut properties = env.properties_of(declared);
-            properties["vaultUri"] = json!(format!(
-                "https://{}.vault.azure.net/",
-                declared.short_name()
-            ));
-            properties
-        }
-        "microsoft.resources/deployments" => {
-            let Some(inner) = &declared.inner else {
-                return Value::Null;
-            };
-            let frame = Frame {
-                deployment: Rc::clone(inner),
-                copy: Vec::new(),
-            };
-            let inner_env = Env {
-                frame: &frame,
-                world: env.world,
-            };
-            let outputs: Map<String, Value> = inner
-                .outputs
-                .iter()
-                .filter_map(|(name, output)| {
-                    let raw = output.get("value")?;
-                    let value = match expr::evaluate_value(raw, &inner_env) {
-                        Ok((Evaluated::Known(value), _)) => value,
-                        _ => return None,
-                    };
-                    Some((
-                        name.clone(),
-                        json!({ "type": output.get("type"), "value": value }),
-                    ))
-                })
-                .collect();
-            json!({ "outputs": outputs })
-        }
-        _ => env.properties_of(declared),
     }
-}
 
-/// Walks every resource of the root template and of its nested deployments.
-pub fn walk(template: &Value, root: Rc<Deployment>) -> Result<World, WalkError> {
-    let mut world = World::default();
-    let frame = Frame {
-        deployment: root,
-        copy: Vec::new(),
-    };
-    walk_template(template, "", &frame, None, &mut world)?;
-    Ok(world)
-}
-
-fn walk_template(
-    template: &Value,
-    pointer: &str,
-    frame: &Frame,
-    parent: Option<(&str, &str)>,
-    world: &mut World,
-) -> Result<(), WalkError> {
-    match template.get("resources") {
-        Some(Value::Array(items)) => {
-            for (i, resource) in items.iter().enumerate() {
-                walk_resource(
-                    resource,
-                    &format!("{pointer}/resources/{i}"),
-                    None,
-                    frame,
-                    parent,
-                    world,
-                )?;
-            }
-        }
-        // languageVersion 2.0: resources keyed by symbolic name.
-        Some(Value::Object(items)) => {
-            for (symbol, resource) in items {
-                let at = format!("{pointer}/resources/{}", escape(symbol));
-                walk_resource(resource, &at, Some(symbol), frame, parent, world)?;
-            }
-        }
-        _ => {}
-    }
-    Ok(())
-}
-
-fn walk_resource(
-    resource: &Value,
-    pointer: &str,
-    symbol: Option<&str>,
-    frame: &Frame,
-    parent: Option<(&str, &str)>,
-    world: &mut World,
-) -> Result<(), WalkError> {
-    // An `existing` resource (languageVersion 2.0) is only a reference, not a declaration.
-    if resource.get("existing").and_then(Value::as_bool) == Some(true) {
-        return Ok(());
-    }
-    let Some(copy) = resource.get("copy") else {
-        return declare(resource, pointer, symbol, frame.clone(), parent, world);
-    };
-    let name = copy
-        .get("name")
-        .and_then(Value::as_str)
-        .unwrap_or("copy")
-        .to_string();
-    let count = match copy.get("count") {
-        Some(Value::Number(n)) => n.as_i64(),
-        Some(Value::String(raw)) => match env(frame, world).eval(raw) {
-            Ok(Evaluated::Known(Value::Number(n))) => n.as_i64(),
-            Ok(_) => None,
-            Err(e) => return Err(expression_error(e, &format!("{pointer}/copy/count"))),
-        },
-        _ => None,
-    };
-    let Some(count) = count.filter(|c| (0..=800).contains(c)) else {
-        world.notes.push(format!(
-            "the copy loop `{name}` at {pointer} has a count known only at deployment: its resources are not checked"
-        ));
-        return Ok(());
-    };
-    for index in 0..count {
-        let mut inner = frame.clone();
-        inner.copy.push((name.clone(), index));
-        declare(resource, pointer, symbol, inner, parent, world)?;
-    }
-    Ok(())
-}
-
-fn env<'a>(frame: &'a Frame, world: &'a World) -> Env<'a> {
-    Env {
-        frame,
-        world: &world.declared,
-    }
-}
-
-fn expression_error(e: ExprError, pointer: &str) -> WalkError {
-    WalkError {
-        message: e.message,
-        pointer: pointer.to_string(),
-        span: Some(e.span),
-    }
-}
-
-/// A string property of a resource, evaluated; its raw text when it cannot be known.
-fn text(
-    resource: &Value,
-    field: &str,
-    pointer: &str,
-    frame: &Frame,
-    world: &World,
-) -> Result<Option<String>, WalkError> {
-    let Some(raw) = resource.get(field).and_then(Value::as_str) else {
-        return Ok(None);
-    };
-    match env(frame, world).eval(raw) {
-        Ok(Evaluated::Known(Value::String(s))) => Ok(Some(s)),
-        Ok(Evaluated::Known(other)) => Ok(Some(other.to_string())),
-        Ok(Evaluated::Unknown { .. }) => Ok(Some(raw.to_string())),
-        Err(e) => Err(expression_error(e, &format!("{pointer}/{field}"))),
-    }
-}
-
-fn declare(
-    resource: &Value,
-    pointer: &str,
-    symbol: Option<&str>,
-    frame: Frame,
-    parent: Option<(&str, &str)>,
-    world: &mut World,
-) -> Result<(), WalkError> {
-    if let Some(condition) = resource.get("condition") {
-        let known = match condition {
-            Value::Bool(b) => Some(*b),
-            Value::String(raw) => match env(&frame, world).eval(raw) {
-                Ok(Evaluated::Known(Value::Bool(b))) => Some(b),
-                Ok(_) => None,
-                Err(e) => return Err(expression_error(e, &format!("{pointer}/condition"))),
-            },
-            _ => None,
+    #[test]
+    fn the_deployment_time_is_known_only_in_a_parameters_default() {
+        let template = json!({
+            "parameters": {"stamp": {"type": "string", "defaultValue": "[variables('v')]"}},
+            "variables": {"v": "x"}
+        });
+        let deployment = Deployment::root(&template, HashMap::new(), &placement());
+        let frame = Frame::new(Rc::clone(&deployment));
+        let env = Env {
+            frame: &frame,
+            world: &[],
         };
-        if known == Some(false) {
-            return Ok(());
-        }
+        assert_eq!(env.deployment_time(), None);
+        let shared = &deployment.shared;
+        shared.in_default.set(true);
+        assert_eq!(env.deployment_time(), Some(placement().now));
+        shared.in_default.set(false);
+        // A default is evaluated with the flag set, and the flag is put back after it.
+        assert_eq!(env.parameter("STAMP"), Some(Evaluated::Known(json!("x"))));
+        assert_eq!(env.deployment_time(), None);
     }
-    let own_kind = text(resource, "type", pointer, &frame, world)?.unwrap_or_default();
-    let own_name = text(resource, "name", pointer, &frame, world)?.unwrap_or_default();
-    // A child inside its parent's `resources` names itself relative to the parent.
-    let (kind, name) = match parent {
-        Some((parent_kind, parent_name)) if !own_kind.contains('/') => (
-            format!("{parent_kind}/{own_kind}"),
-            format!("{parent_name}/{own_name}"),
-        ),
-        _ => (own_kind, own_name),
-    };
-    let api_version = resource
-        .get("apiVersion")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
-    let id = resource_id(&frame, &kind, &name);
-    let mut declared = Declaration {
-        kind: kind.clone(),
-        name: name.clone(),
-        id,
-        symbol: symbol.map(str::to_string),
-        pointer: pointer.to_string(),
-        api_version,
-        raw: resource.clone(),
-        frame: frame.clone(),
-        inner: None,
-    };
-    if declared.is("Microsoft.Resources/deployments") {
-        declared.inner = nested(resource, pointer, &frame, world)?;
-    }
-    world.declared.push(declared);
-    walk_template(resource, pointer, &frame, Some((&kind, &name)), world)?;
-    Ok(())
-}
 
-/// A nested deployment: inner scope gets a deployment of its own; outer scope (the default)
-/// evaluates the nested template's expressions in the parent's.
-fn nested(
-    resource: &Value,
-    pointer: &str,
-    frame: &Frame,
-    world: &mut World,
-) -> Result<Option<Rc<Deployment>>, WalkError> {
-    let properties = resource.get("properties").cloned().unwrap_or(Value::Null);
-    let Some(template) = properties.get("template") else {
-        if properties.get("templateLink").is_some() {
-            world.notes.push(format!(
-                "the nested deployment at {pointer} links to a template by URI: cmk-check does not fetch it"
-            ));
+    #[test]
+    fn a_chain_of_variables_deeper_than_the_limit_is_a_fault_not_a_crash() {
+        let mut variables = Map::new();
+        variables.insert("v0".to_string(), json!("end"));
+        for i in 1..2_500 {
+            variables.insert(format!("v{i}"), json!(format!("[variables('v{}')]", i - 1)));
         }
-        return Ok(None);
-    };
-    let at = format!("{pointer}/properties/template");
-    let inner_scope = properties
-        .pointer("/expressionEvaluationOptions/scope")
-        .and_then(Value::as_str)
-        .is_some_and(|s| s.eq_ignore_ascii_case("inner"));
-    if !inner_scope {
-        walk_template(template, &at, frame, None, world)?;
-        return Ok(None);
-    }
-    let outer = env(frame, world);
-    let mut given = HashMap::new();
-    for (name, entry) in properties
-        .get("parameters")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
-        let value = match entry.get("value") {
-            Some(raw) => match expr::evaluate_value(raw, &outer) {
-                Ok((value, _)) => value,
-                Err((e, inner)) => {
-                    return Err(expression_error(
-                        e,
-                        &format!(
-                            "{pointer}/properties/parameters/{}/value{inner}",
-                            escape(name)
-                        ),
-                    ))
-                }
-            },
-            None => given_value(entry),
+        let template = json!({ "variables": variables });
+        let deployment = Deployment::root(&template, HashMap::new(), &placement());
+        let frame = Frame::new(Rc::clone(&deployment));
+        let env = Env {
+            frame: &frame,
+            world: &[],
         };
-        given.insert(name.to_ascii_lowercase(), value);
+        assert!(env.variable("v2499").unwrap().known().is_none());
+        let fault = deployment.fault().unwrap();
+        assert_eq!(fault.pointer, "/variables/v2435");
+        assert!(fault.message.contains("more than 64"), "{}", fault.message);
+        // Within the limit, a chain resolves.
+        let deployment = Deployment::root(&template, HashMap::new(), &placement());
+        let frame = Frame::new(Rc::clone(&deployment));
+        let env = Env {
+            frame: &frame,
+            world: &[],
+        };
+        assert_eq!(env.variable("v60"), Some(Evaluated::Known(json!("end"))));
+        assert!(deployment.fault().is_none());
     }
-    let placement_text = |field: &str| {
-        resource
-            .get(field)
-            .and_then(Value::as_str)
-            .and_then(|raw| outer.eval(raw).ok()?.known()?.as_str().map(str::to_string))
-    };
-    let subscription =
-        placement_text("subscriptionId").unwrap_or_else(|| frame.deployment.subscription.clone());
-    let resource_group =
-        placement_text("resourceGroup").unwrap_or_else(|| frame.deployment.resource_group.clone());
-    let same_group = resource_group.eq_ignore_ascii_case(&frame.deployment.resource_group);
-    let location = if same_group {
-        frame.deployment.location.clone()
-    } else {
-        None
-    };
-    let deployment = Deployment::new(template, given, subscription, resource_group, location);
-    let inner_frame = Frame {
-        deployment: Rc::clone(&deployment),
-        copy: Vec::new(),
-    };
-    walk_template(template, &at, &inner_frame, None, world)?;
-    Ok(Some(deployment))
-}
-
-/// `/subscriptions/{s}/resourceGroups/{g}/providers/{namespace}/{type}/{name}[/{type}/{name}]...`
-pub fn resource_id(frame: &Frame, kind: &str, name: &str) -> String {
-    let mut types = kind.split('/');
-    let namespace = types.next().unwrap_or_default();
-    let mut path = format!(
-        "/subscriptions/{}/resourceGroups/{}/providers/{namespace}",
-        frame.deployment.subscription, frame.deployment.resource_group
-    );
-    for (kind, name) in types.zip(name.split('/')) {
-        path.push_str(&format!("/{kind}/{name}"));
-    }
-    path
 }

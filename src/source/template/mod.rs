@@ -4,16 +4,24 @@
 mod build;
 mod deployment;
 pub mod expr;
+mod parameters;
+mod resources;
+mod runtime;
+mod walk;
 
 use std::path::Path;
 use std::process::Command;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use miette::{Diagnostic, SourceSpan};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use thiserror::Error;
 
-pub use self::deployment::Placement;
+pub use self::deployment::{Placement, MAX_REFERENCE_DEPTH};
+pub use self::parameters::Parameters;
+pub use self::walk::{MAX_COPY_COUNT, MAX_NESTING};
+use crate::document::json::Members as _;
 use crate::document::read::{parse_json, read_text, ReadError};
 use crate::document::SourceDoc;
 use crate::source::complete::Planned;
@@ -70,6 +78,20 @@ pub enum TemplateError {
         #[label("{reason}")]
         span: SourceSpan,
     },
+    #[error("`{name}` gives parameter `{parameter}`, which `{template}` does not declare")]
+    #[diagnostic(code(cmk_check::undeclared_parameter))]
+    UndeclaredParameter {
+        name: String,
+        parameter: String,
+        template: String,
+        /// A near declared name, or what to do.
+        #[help]
+        help: String,
+        #[source_code]
+        src: Arc<SourceDoc>,
+        #[label("ARM rejects a deployment with a parameter its template does not declare")]
+        span: SourceSpan,
+    },
 }
 
 /// A template read and walked: one planned target per CMK cluster.
@@ -92,40 +114,41 @@ pub fn read(
     } else {
         read_text(path)?
     };
-    let given = match parameters {
-        None => Map::new(),
-        Some(file) => read_parameters(file)?,
-    };
-    parse(&name, text, &given, placement)
+    let given = parameters.map(Parameters::read).transpose()?;
+    parse(&name, text, given.as_ref(), placement)
 }
 
 pub fn parse(
     name: &str,
     text: String,
-    given: &Map<String, Value>,
+    parameters: Option<&Parameters>,
     placement: &Placement,
 ) -> Result<Template, TemplateError> {
     let doc = SourceDoc::file(name, text);
     let root: Value = parse_json(&doc)?;
-    let schema = root
-        .get("$schema")
+    let schema = root.member("$schema");
+    let named = schema
         .and_then(Value::as_str)
-        .unwrap_or_default();
-    if !schema.to_ascii_lowercase().contains("deploymenttemplate") {
+        .is_some_and(|s| s.to_ascii_lowercase().contains("deploymenttemplate"));
+    if !named {
         let anchor = doc.anchor("/$schema");
         return Err(TemplateError::NotATemplate {
             name: name.to_string(),
-            reason: if root.get("$schema").is_some() {
-                format!("`$schema` is `{schema}`")
-            } else {
-                "it has no `$schema`".to_string()
+            reason: match schema {
+                Some(Value::String(schema)) => format!("`$schema` is `{schema}`"),
+                Some(other) => format!("`$schema` is {other}"),
+                None => "it has no `$schema`".to_string(),
             },
             src: Arc::clone(&doc),
             span: (anchor.offset, anchor.len).into(),
         });
     }
+    if let Some(parameters) = parameters {
+        parameters.check(&root, name)?;
+    }
+    let given = parameters.map(Parameters::given).unwrap_or_default();
     let deployment = deployment::Deployment::root(&root, given, placement);
-    let world = deployment::walk(&root, deployment).map_err(|e| {
+    let located = |e: walk::WalkError| {
         let anchor = doc.anchor(&e.pointer);
         // Inside the string value: skip its opening quote.
         let (offset, len) = match e.span {
@@ -139,18 +162,27 @@ pub fn parse(
             src: Arc::clone(&doc),
             span: (offset, len).into(),
         }
-    })?;
-    let mut notes = world.notes;
-    let any_cluster = world
-        .declared
-        .iter()
-        .any(|d| d.is(crate::azure::CLUSTER_TYPE));
+    };
+    let world = walk::walk(&root, Rc::clone(&deployment)).map_err(located)?;
+    if let Some(fault) = deployment.fault() {
+        return Err(located(fault));
+    }
+    let mut notes = world.notes.clone();
+    let any_cluster = !world.hidden.is_empty()
+        || world
+            .declared
+            .iter()
+            .any(|d| d.is(crate::azure::CLUSTER_TYPE));
     if !any_cluster {
         return Err(TemplateError::NoCluster {
             name: name.to_string(),
         });
     }
-    let targets = build::clusters(&doc, &world.declared, &mut notes);
+    let targets = build::clusters(&doc, &world, placement.cloud, &mut notes);
+    // Building evaluates the clusters' properties, which may reach further than the walk did.
+    if let Some(fault) = deployment.fault() {
+        return Err(located(fault));
+    }
     Ok(Template {
         doc,
         targets,
@@ -161,39 +193,6 @@ pub fn parse(
 fn has_extension(path: &Path, extension: &str) -> bool {
     path.extension()
         .is_some_and(|e| e.eq_ignore_ascii_case(extension))
-}
-
-/// A deploymentParameters file (or a `.bicepparam`, compiled by Bicep): name → `{"value": ...}`.
-fn read_parameters(path: &Path) -> Result<Map<String, Value>, TemplateError> {
-    let name = path.display().to_string();
-    let text = if has_extension(path, "bicepparam") {
-        let compiled = bicep(&["build-params", "--stdout"], path)?;
-        // `build-params` wraps the parameters file as a string in `parametersJson`.
-        serde_json::from_str::<Value>(&compiled)
-            .ok()
-            .and_then(|v| {
-                v.get("parametersJson")
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-            })
-            .unwrap_or(compiled)
-    } else {
-        read_text(path)?
-    };
-    let doc = SourceDoc::file(&name, text);
-    let root = parse_json(&doc)?;
-    match root.get("parameters").and_then(Value::as_object) {
-        Some(parameters) => Ok(parameters.clone()),
-        None => {
-            let anchor = doc.anchor("");
-            Err(TemplateError::NotParameters {
-                name,
-                reason: "it has no `parameters` object".to_string(),
-                src: Arc::clone(&doc),
-                span: (anchor.offset, anchor.len).into(),
-            })
-        }
-    }
 }
 
 /// Runs the Bicep CLI (standalone `bicep`, else `az bicep`).
