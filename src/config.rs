@@ -154,7 +154,7 @@ fn suggest_level(word: &str) -> Option<String> {
         "off" | "ignore" | "none" | "disable" | "disabled" => Some(Level::Allow),
         _ => Level::ALL
             .into_iter()
-            .find(|level| rules::edit_distance(&lower, level.as_str()) <= 2),
+            .find(|level| crate::document::similar::edit_distance(&lower, level.as_str()) <= 2),
     };
     synonym.map(|level| format!("did you mean `{}`?", level.as_str()))
 }

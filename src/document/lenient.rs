@@ -11,7 +11,7 @@ use serde::forward_to_deserialize_any;
 use serde_json::Value;
 
 use super::escape;
-use super::json::{key_of, same_name, Members as _};
+use super::json::{self, key_of, same_name, Members as _};
 
 /// A property whose value could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -146,26 +146,11 @@ fn wrong(expected: &str, value: &Value) -> ReadError {
     ReadError(format!("expected {expected}, found {}", found(value)))
 }
 
-/// `"true"`, `"False"`: what a resource provider reads as a boolean.
-fn boolean(value: &Value) -> Option<bool> {
-    match value {
-        Value::Bool(b) => Some(*b),
-        Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
-            "true" => Some(true),
-            "false" => Some(false),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
-/// `90`, `"90"`: what a resource provider reads as an integer.
+/// `90`, `"90"`: what a resource provider reads as an integer, in the widest range any field
+/// of the models holds.
 fn integer(value: &Value) -> Option<i128> {
     match value {
-        Value::Number(n) => n
-            .as_i64()
-            .map(i128::from)
-            .or_else(|| n.as_u64().map(i128::from)),
+        Value::Number(n) => n.as_u64().map(i128::from).or_else(|| json::integer(value).map(i128::from)),
         Value::String(s) => s.trim().parse::<i128>().ok(),
         _ => None,
     }
@@ -210,7 +195,7 @@ impl<'de> de::Deserializer<'de> for ArmValue<'de> {
     }
 
     fn deserialize_bool<V: de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, ReadError> {
-        match boolean(self.0) {
+        match json::boolean(self.0) {
             Some(b) => visitor.visit_bool(b),
             None => Err(wrong("`true` or `false`", self.0)),
         }

@@ -8,6 +8,7 @@
 pub mod json;
 pub mod lenient;
 pub mod read;
+pub mod similar;
 
 use std::collections::HashMap;
 use std::sync::Arc;

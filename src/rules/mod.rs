@@ -82,34 +82,7 @@ pub fn find(code_or_name: &str) -> Option<&'static Rule> {
 
 /// The code or name closest to a misspelt one, for "did you mean".
 pub fn closest(code_or_name: &str) -> Option<&'static str> {
-    let wanted = code_or_name.trim().to_ascii_lowercase();
-    ALL.iter()
-        .flat_map(|r| [r.code, r.name])
-        .map(|candidate| {
-            (
-                edit_distance(&wanted, &candidate.to_ascii_lowercase()),
-                candidate,
-            )
-        })
-        .filter(|(distance, candidate)| *distance <= (candidate.len() / 3).max(2))
-        .min_by_key(|(distance, _)| *distance)
-        .map(|(_, candidate)| candidate)
-}
-
-/// Levenshtein distance, for suggestions.
-pub fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut previous = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous + usize::from(ca != *cb);
-            previous = row[j + 1];
-            row[j + 1] = substitution.min(row[j] + 1).min(previous + 1);
-        }
-    }
-    row[b.len()]
+    crate::document::similar::closest(code_or_name, ALL.iter().flat_map(|r| [r.code, r.name]))
 }
 
 /// `--name <vault> --resource-group <rg>` for az commands.
@@ -195,6 +168,5 @@ mod tests {
             Some("purge-protection-disabled")
         );
         assert_eq!(closest("something else entirely"), None);
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 }
