@@ -1,0 +1,413 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests stop at the first failure"
+)]
+
+//! cmk-check against a fake ARM that misbehaves on purpose: it echoes the token back, pages
+//! forever, sends endless bodies, throttles without end or is not there at all. Each read must
+//! end soon, bounded, without the token in any output, and with what it could not read
+//! reported as could-not-verify.
+
+mod common;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use cmk_check::engine::{self, Options, Report};
+use cmk_check::source::live::target::Target;
+use cmk_check::source::live::{self, Live};
+use cmk_check::source::snapshot;
+use common::*;
+use serde_json::{json, Value};
+use wiremock::matchers::{header_exists, method, path};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+const GRAPH: &str = "/providers/Microsoft.ResourceGraph/resources";
+
+fn check(live: &Live) -> Report {
+    engine::run(&live.state, &Options::new(NOW.parse().unwrap()))
+}
+
+/// Reads `target`, failing the test if the read does not end within `limit`.
+async fn read_within(server: &MockServer, target: &Target, limit: Duration) -> Live {
+    let azure = azure(server, Duration::from_secs(5));
+    tokio::time::timeout(limit, live::read(target, &azure))
+        .await
+        .unwrap_or_else(|_| panic!("the live read did not end within {limit:?}"))
+}
+
+/// The finding of `code`, which must be could-not-verify.
+fn unverified<'r>(report: &'r Report, code: &str) -> &'r cmk_check::engine::Finding {
+    let finding = report
+        .findings
+        .iter()
+        .find(|f| f.code() == code)
+        .unwrap_or_else(|| panic!("no {code} finding in {:?}", codes(report)));
+    assert!(
+        finding.violation.unverified,
+        "{code} should be unverified: {}",
+        finding.violation.message
+    );
+    finding
+}
+
+fn codes(report: &Report) -> Vec<(String, bool)> {
+    report
+        .findings
+        .iter()
+        .map(|f| (f.code().to_string(), f.violation.unverified))
+        .collect()
+}
+
+fn requests_to(requests: &[Request], at: &str) -> usize {
+    requests
+        .iter()
+        .filter(|r| r.url.path().eq_ignore_ascii_case(at))
+        .count()
+}
+
+fn versions_path(snapshot: &Value) -> String {
+    format!(
+        "{}/keys/{}/versions",
+        id(&snapshot["vault"]),
+        key_uri(snapshot).name
+    )
+}
+
+fn alerts_path(snapshot: &Value) -> String {
+    let subscription = id(&snapshot["vault"])
+        .split('/')
+        .nth(2)
+        .unwrap()
+        .to_string();
+    format!("/subscriptions/{subscription}/providers/Microsoft.Insights/activityLogAlerts")
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. A server that echoes the token
+// ---------------------------------------------------------------------------------------------
+
+/// Answers with what the request's `Authorization` header held, as a careless (or hostile)
+/// server or proxy would.
+struct Echo(Box<dyn Fn(&str) -> ResponseTemplate + Send + Sync>);
+
+impl Echo {
+    fn new(answer: impl Fn(&str) -> ResponseTemplate + Send + Sync + 'static) -> Self {
+        Self(Box::new(answer))
+    }
+
+    /// An ARM error body that quotes the header in its code and its message.
+    fn error(status: u16) -> Self {
+        Self::new(move |authorization| {
+            ResponseTemplate::new(status).set_body_json(json!({
+                "error": {
+                    "code": format!("Echo{authorization}"),
+                    "message": format!("The request carried `Authorization: {authorization}`; token {}", bare(authorization)),
+                }
+            }))
+        })
+    }
+}
+
+/// The token alone, without `Bearer `.
+fn bare(authorization: &str) -> &str {
+    authorization
+        .strip_prefix("Bearer ")
+        .unwrap_or(authorization)
+}
+
+impl Respond for Echo {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let authorization = request
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        (self.0)(authorization)
+    }
+}
+
+async fn echo(server: &MockServer, http: &str, at: &str, answer: Echo) {
+    Mock::given(method(http))
+        .and(ArmPath(at.to_string()))
+        .respond_with(answer)
+        .mount(server)
+        .await;
+}
+
+/// Every kind of error answer, each echoing the token: identity 403, vault 404, key 403 (and
+/// then the data plane 403, echoing its own token), versions 400, alerts 500, and Resource
+/// Graph 401 when it is asked for the vault.
+async fn echoing_errors(server: &MockServer, snapshot: &Value) {
+    echo(server, "GET", &id(&snapshot["identity"]), Echo::error(403)).await;
+    echo(server, "GET", &id(&snapshot["vault"]), Echo::error(404)).await;
+    echo(server, "GET", &key_path(snapshot), Echo::error(403)).await;
+    echo(server, "GET", &versions_path(snapshot), Echo::error(400)).await;
+    echo(server, "GET", &alerts_path(snapshot), Echo::error(500)).await;
+    echo(server, "POST", GRAPH, Echo::error(401)).await;
+    let key = key_uri(snapshot);
+    let data_plane = format!("/keys/{}/{}", key.name, key.version.unwrap_or_default());
+    Mock::given(method("GET"))
+        .and(path(data_plane.clone()))
+        .and(header_exists("authorization"))
+        .respond_with(Echo::error(403))
+        .mount(server)
+        .await;
+    serve_data_plane(server, &key_uri(snapshot), &snapshot["key"]).await;
+}
+
+/// Answers that are not errors, each echoing the token: the identity's body holds it (as a
+/// value and as a key), the vault answers an HTML page whose Content-Type quotes it, the key
+/// answers 401, the versions list links to a foreign host with the token in the link, and the
+/// alerts hold it in their bodies.
+async fn echoing_answers(server: &MockServer, snapshot: &Value) {
+    let identity = snapshot["identity"].clone();
+    echo(
+        server,
+        "GET",
+        &id(&snapshot["identity"]),
+        Echo::new(move |authorization| {
+            let mut body = identity.clone();
+            body["tags"] = json!({ "echo": authorization, bare(authorization): "as a key" });
+            ok(&body)
+        }),
+    )
+    .await;
+    echo(
+        server,
+        "GET",
+        &id(&snapshot["vault"]),
+        Echo::new(|authorization| {
+            ResponseTemplate::new(200)
+                .set_body_bytes(format!("<html>{authorization}</html>"))
+                .insert_header(
+                    "content-type",
+                    format!("text/html; echo=\"{authorization}\"").as_str(),
+                )
+        }),
+    )
+    .await;
+    echo(server, "GET", &key_path(snapshot), Echo::error(401)).await;
+    echo(
+        server,
+        "GET",
+        &versions_path(snapshot),
+        Echo::new(|authorization| {
+            ok(&json!({
+                "value": [],
+                "nextLink": format!("https://collector.example.net/steal?auth={authorization}&t={}", bare(authorization)),
+            }))
+        }),
+    )
+    .await;
+    let alerts = snapshot["activityLogAlerts"].clone();
+    echo(
+        server,
+        "GET",
+        &alerts_path(snapshot),
+        Echo::new(move |authorization| {
+            let mut alerts = alerts.clone();
+            for alert in alerts.as_array_mut().unwrap() {
+                alert["tags"] = json!({ "echo": authorization });
+                alert["properties"]["description"] = json!(format!("sent with {authorization}"));
+            }
+            ok(&json!({ "value": alerts }))
+        }),
+    )
+    .await;
+}
+
+/// Fails if the ARM token, or the token minted for the Key Vault data plane, is in `text`.
+fn assert_no_token(what: &str, text: &str) {
+    assert!(
+        !text.contains(TOKEN),
+        "{what}: the ARM token leaked:\n{text}"
+    );
+    assert!(
+        !text.contains("token-for"),
+        "{what}: the Key Vault token leaked:\n{text}"
+    );
+}
+
+/// Everything a live read gives: the state, its gaps, the unread lines, the recording, the
+/// findings.
+fn everything(live: &Live) -> String {
+    format!(
+        "{live:?}\n{}\n{:?}",
+        snapshot::write(&live.recording),
+        check(live)
+    )
+}
+
+#[tokio::test]
+async fn an_echoed_token_is_in_no_error_gap_or_unread_line() {
+    let snapshot = load("fixtures/clean.json");
+    for with_vault in [true, false] {
+        let server = MockServer::start().await;
+        echoing_errors(&server, &snapshot).await;
+        let live = read_within(
+            &server,
+            &planned_target(&snapshot, with_vault),
+            Duration::from_secs(30),
+        )
+        .await;
+        assert_no_token("the live read", &everything(&live));
+        // The echo reached each message, redacted: the test would prove nothing otherwise.
+        // Without `--vault`, Resource Graph's answer stands for the vault, key and versions.
+        let echoed = live
+            .unread
+            .iter()
+            .filter(|l| l.contains("Bearer [redacted]"))
+            .count();
+        let expected = if with_vault { 5 } else { 2 };
+        assert_eq!(echoed, expected, "{:#?}", live.unread);
+        if with_vault {
+            let key = live.unread.iter().find(|l| l.starts_with("the key could"));
+            assert!(
+                key.unwrap().contains("then the Key Vault data plane"),
+                "the data plane was asked and echoed its own token"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_echoed_token_is_in_no_body_link_or_header_and_is_recorded_redacted() {
+    let snapshot = load("fixtures/clean.json");
+    let server = MockServer::start().await;
+    echoing_answers(&server, &snapshot).await;
+    let live = read_within(
+        &server,
+        &planned_target(&snapshot, true),
+        Duration::from_secs(30),
+    )
+    .await;
+    assert_no_token("the live read", &everything(&live));
+    // The bodies that echoed it are still read and recorded, with the token redacted.
+    let identity = live.recording.identity.clone().unwrap();
+    assert_eq!(identity["tags"]["echo"], "Bearer [redacted]");
+    assert_eq!(identity["tags"]["[redacted]"], "as a key");
+    let alerts = live.recording.alerts.clone().unwrap();
+    assert_eq!(
+        alerts[0]["properties"]["description"],
+        "sent with Bearer [redacted]"
+    );
+    let unread = live.unread.join("\n");
+    assert!(
+        unread.contains("text/html; echo=\"Bearer [redacted]\""),
+        "{unread}"
+    );
+    assert!(unread.contains("refusing to follow a link to `https://collector.example.net/steal?auth=Bearer [redacted]&t=[redacted]`"), "{unread}");
+    assert!(unread.contains("did not accept the token"), "{unread}");
+    // Nothing was sent to the foreign host: it does not exist.
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests_to(&requests, &versions_path(&snapshot)), 1);
+}
+
+/// stdout, stderr and the file the command wrote, if any.
+fn outputs(assert: &assert_cmd::assert::Assert, file: Option<&std::path::Path>) -> String {
+    let output = assert.get_output();
+    let written = file
+        .map(|f| std::fs::read_to_string(f).unwrap())
+        .unwrap_or_default();
+    format!(
+        "{}\n{}\n{written}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    )
+}
+
+/// One run of the command line: what it is, its arguments after the common ones, the exit
+/// code it must give, and the file it writes.
+struct Run {
+    command: &'static str,
+    args: Vec<String>,
+    code: i32,
+    file: Option<std::path::PathBuf>,
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_echoed_token_reaches_no_output_of_the_command_line() {
+    let snapshot = load("fixtures/clean.json");
+    let dir = std::env::temp_dir().join(format!("cmk-check-hostile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (scenario, with_vault) in [("errors", true), ("errors", false), ("answers", true)] {
+        let server = MockServer::start().await;
+        if scenario == "errors" {
+            echoing_errors(&server, &snapshot).await;
+        } else {
+            echoing_answers(&server, &snapshot).await;
+        }
+        let at = |name: &str| dir.join(format!("{scenario}-{with_vault}-{name}"));
+        let mut runs: Vec<Run> = ["human", "json", "sarif", "github", "junit"]
+            .into_iter()
+            .map(|format| Run {
+                command: "check",
+                args: vec!["--format".into(), format.into()],
+                code: 1,
+                file: None,
+            })
+            .collect();
+        runs.push(Run {
+            command: "check",
+            args: vec![
+                "--format".into(),
+                "json".into(),
+                "--output".into(),
+                at("report.json").display().to_string(),
+            ],
+            code: 1,
+            file: Some(at("report.json")),
+        });
+        runs.push(Run {
+            command: "snapshot",
+            args: vec!["-o".into(), at("snapshot.json").display().to_string()],
+            code: 0,
+            file: Some(at("snapshot.json")),
+        });
+        runs.push(Run {
+            command: "snapshot",
+            args: Vec::new(),
+            code: 0,
+            file: None,
+        });
+        // Each run waits out the retries of the 500s: all at once, not one after another.
+        let uri = server.uri();
+        let outputs: Vec<(String, String)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = runs
+                .iter()
+                .map(|run| {
+                    let (snapshot, uri) = (&snapshot, &uri);
+                    scope.spawn(move || {
+                        let assert = planned_command(run.command, snapshot, uri, with_vault)
+                            .args(&run.args)
+                            .assert()
+                            .code(run.code);
+                        let what = format!("{scenario}: {} {}", run.command, run.args.join(" "));
+                        (what, outputs(&assert, run.file.as_deref()))
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for (what, all) in &outputs {
+            assert_no_token(what, all);
+        }
+        let all: String = outputs.iter().map(|(_, all)| all.as_str()).collect();
+        assert!(
+            all.contains("Bearer [redacted]"),
+            "{scenario}: the echo never reached an output"
+        );
+        if scenario == "answers" {
+            let recorded = std::fs::read_to_string(at("snapshot.json")).unwrap();
+            assert!(
+                recorded.contains("\"echo\": \"Bearer [redacted]\""),
+                "{recorded}"
+            );
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
