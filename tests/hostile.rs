@@ -411,3 +411,236 @@ async fn an_echoed_token_reaches_no_output_of_the_command_line() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+// ---------------------------------------------------------------------------------------------
+// 2. Pages without end
+// ---------------------------------------------------------------------------------------------
+
+/// A fixture whose key was rotated within the day: CMK020 needs its versions.
+const ROTATED: &str = "fixtures/fail/CMK020-previous-version-disabled.json";
+
+/// Where a page links to.
+#[derive(Clone, Copy)]
+enum Next {
+    /// Always the same page: a loop.
+    Same,
+    /// A page never seen before, forever.
+    Fresh,
+}
+
+/// A list whose pages go on: `items` items a page, each page's `nextLink` as `next` says.
+struct EndlessList {
+    server: String,
+    at: String,
+    item: Value,
+    items: usize,
+    next: Next,
+}
+
+impl Respond for EndlessList {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let page: usize = request
+            .url
+            .query_pairs()
+            .find(|(k, _)| k == "page")
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(1);
+        let next = match self.next {
+            Next::Same => 2,
+            Next::Fresh => page + 1,
+        };
+        ok(&json!({
+            "value": vec![self.item.clone(); self.items],
+            "nextLink": format!("{}{}?api-version=2024-11-01&page={next}", self.server, self.at),
+        }))
+    }
+}
+
+async fn endless_list(server: &MockServer, at: &str, item: &Value, items: usize, next: Next) {
+    Mock::given(method("GET"))
+        .and(ArmPath(at.to_string()))
+        .respond_with(EndlessList {
+            server: server.uri(),
+            at: at.to_string(),
+            item: item.clone(),
+            items,
+            next,
+        })
+        .mount(server)
+        .await;
+}
+
+/// The key's versions and the alerts, both paging as `next` says.
+async fn endless_lists(server: &MockServer, snapshot: &Value, items: usize, next: Next) {
+    let version = &snapshot["keyVersions"][0];
+    endless_list(server, &versions_path(snapshot), version, items, next).await;
+    let alert = &snapshot["activityLogAlerts"][0];
+    endless_list(server, &alerts_path(snapshot), alert, items, next).await;
+    serve(server, snapshot).await;
+}
+
+/// Both lists ended in `why`, each after `requests` requests, and the rules that needed them
+/// could not verify.
+async fn lists_truncated(
+    server: &MockServer,
+    snapshot: &Value,
+    live: &Live,
+    requests: usize,
+    why: &str,
+) {
+    let received = server.received_requests().await.unwrap();
+    assert_eq!(requests_to(&received, &versions_path(snapshot)), requests);
+    assert_eq!(requests_to(&received, &alerts_path(snapshot)), requests);
+    let report = check(live);
+    for code in ["CMK020", "CMK021"] {
+        let message = &unverified(&report, code).violation.message;
+        assert!(
+            message.contains("ARM's list was not read to its end"),
+            "{message}"
+        );
+        assert!(message.contains(why), "{message}");
+    }
+    assert!(
+        live.recording.key_versions.is_none(),
+        "a partial list is never recorded"
+    );
+    assert!(
+        live.recording.alerts.is_none(),
+        "a partial list is never recorded"
+    );
+}
+
+#[tokio::test]
+async fn a_next_link_that_leads_back_ends_the_list() {
+    let snapshot = load(ROTATED);
+    let server = MockServer::start().await;
+    endless_lists(&server, &snapshot, 50, Next::Same).await;
+    let live = read_within(
+        &server,
+        &planned_target(&snapshot, true),
+        Duration::from_secs(20),
+    )
+    .await;
+    // The first page, then page 2, which links to itself.
+    lists_truncated(
+        &server,
+        &snapshot,
+        &live,
+        2,
+        "after 2 pages it led back to a page already read",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn endless_next_links_end_at_the_page_limit() {
+    let snapshot = load(ROTATED);
+    let server = MockServer::start().await;
+    endless_lists(&server, &snapshot, 50, Next::Fresh).await;
+    let started = Instant::now();
+    let live = read_within(
+        &server,
+        &planned_target(&snapshot, true),
+        Duration::from_secs(20),
+    )
+    .await;
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    lists_truncated(&server, &snapshot, &live, 50, "it has more than 50 pages").await;
+}
+
+#[tokio::test]
+async fn a_list_with_more_items_than_any_real_one_ends_at_the_item_limit() {
+    let snapshot = load(ROTATED);
+    let server = MockServer::start().await;
+    endless_lists(&server, &snapshot, 1_000, Next::Fresh).await;
+    let live = read_within(
+        &server,
+        &planned_target(&snapshot, true),
+        Duration::from_secs(20),
+    )
+    .await;
+    lists_truncated(
+        &server,
+        &snapshot,
+        &live,
+        6,
+        "it holds more than 5000 items (stopped after 6 pages)",
+    )
+    .await;
+}
+
+/// Resource Graph pages on: each answer has one row that is not the vault, and a skip token.
+struct EndlessGraph {
+    next: Next,
+    answered: AtomicUsize,
+}
+
+impl Respond for EndlessGraph {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        let n = self.answered.fetch_add(1, Ordering::SeqCst);
+        let token = match self.next {
+            Next::Same => "the-same-token".to_string(),
+            Next::Fresh => format!("token-{n}"),
+        };
+        ok(&json!({
+            "totalRecords": 1_000_000, "count": 1, "resultTruncated": "false",
+            "data": [{"id": format!("/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/other-{n}")}],
+            "$skipToken": token,
+        }))
+    }
+}
+
+async fn graph_that_pages_on(next: Next) -> (MockServer, Live) {
+    let snapshot = load("fixtures/clean.json");
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(GRAPH))
+        .respond_with(EndlessGraph {
+            next,
+            answered: AtomicUsize::new(0),
+        })
+        .mount(&server)
+        .await;
+    serve(&server, &snapshot).await;
+    let live = read_within(
+        &server,
+        &planned_target(&snapshot, false),
+        Duration::from_secs(60),
+    )
+    .await;
+    (server, live)
+}
+
+/// The vault could not be found, so what needs it could not be verified.
+fn vault_unverified(live: &Live, why: &str) {
+    let report = check(live);
+    let message = &unverified(&report, "CMK004").violation.message;
+    assert!(message.contains("could not look up vault `kv-cmk-prod` in Azure Resource Graph: the Azure Resource Graph query was not read to its end"), "{message}");
+    assert!(message.contains(why), "{message}");
+}
+
+#[tokio::test]
+async fn a_repeated_skip_token_ends_the_graph_query() {
+    let (server, live) = graph_that_pages_on(Next::Same).await;
+    let received = server.received_requests().await.unwrap();
+    assert_eq!(requests_to(&received, GRAPH), 2);
+    vault_unverified(&live, "after 2 pages it led back to a page already read");
+}
+
+#[tokio::test]
+async fn endless_fresh_skip_tokens_end_at_the_page_limit() {
+    let started = Instant::now();
+    let (server, live) = graph_that_pages_on(Next::Fresh).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+    let received = server.received_requests().await.unwrap();
+    assert_eq!(requests_to(&received, GRAPH), 1_000);
+    vault_unverified(&live, "it has more than 1000 pages");
+}
