@@ -644,3 +644,216 @@ async fn endless_fresh_skip_tokens_end_at_the_page_limit() {
     assert_eq!(requests_to(&received, GRAPH), 1_000);
     vault_unverified(&live, "it has more than 1000 pages");
 }
+
+// ---------------------------------------------------------------------------------------------
+// 3. Bodies without end
+// ---------------------------------------------------------------------------------------------
+
+const MIB: usize = 1024 * 1024;
+
+/// A server on loopback that answers every request with a chunked JSON body of `total` bytes,
+/// made as it is sent (the test holds none of it), and reports how many bytes it could send
+/// before the client hung up.
+fn chunked_server(total: usize) -> (String, std::sync::mpsc::Receiver<usize>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let uri = format!("http://{}", listener.local_addr().unwrap());
+    let (sent, report) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { return };
+            let sent = sent.clone();
+            std::thread::spawn(move || {
+                let mut written = 0;
+                let _ = answer_chunked(stream, total, &mut written);
+                let _ = sent.send(written);
+            });
+        }
+    });
+    (uri, report)
+}
+
+/// Reads the request's head, then sends `{"value": [], "pad": "aaa…"}` in 64 KiB chunks.
+fn answer_chunked(
+    mut stream: std::net::TcpStream,
+    total: usize,
+    written: &mut usize,
+) -> std::io::Result<()> {
+    use std::io::{Read, Write};
+    let mut request = Vec::new();
+    let mut buffer = [0u8; 4096];
+    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = stream.read(&mut buffer)?;
+        if n == 0 {
+            return Ok(());
+        }
+        request.extend_from_slice(&buffer[..n]);
+    }
+    stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n")?;
+    let mut chunk = |stream: &mut std::net::TcpStream, bytes: &[u8]| -> std::io::Result<()> {
+        stream.write_all(format!("{:x}\r\n", bytes.len()).as_bytes())?;
+        stream.write_all(bytes)?;
+        stream.write_all(b"\r\n")?;
+        *written += bytes.len();
+        Ok(())
+    };
+    chunk(&mut stream, br#"{"value": [], "pad": ""#)?;
+    let pad = vec![b'a'; 64 * 1024];
+    let mut padded = 0;
+    while padded < total {
+        chunk(&mut stream, &pad)?;
+        padded += pad.len();
+    }
+    chunk(&mut stream, br#""}"#)?;
+    chunk(&mut stream, b"")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_endless_chunked_body_is_read_only_up_to_the_limit() {
+    // Four times the limit: the old client read it whole and answered with it.
+    let (uri, sent) = chunked_server(64 * MIB);
+    let arm = cmk_check::source::live::arm::ArmClient::new(
+        reqwest::Client::new(),
+        uri.parse().unwrap(),
+        azure_core::credentials::Secret::new(TOKEN),
+        Duration::from_secs(20),
+        cmk_check::source::live::arm::RetryPolicy::default(),
+    );
+    let read = tokio::time::timeout(
+        Duration::from_secs(30),
+        arm.get("/subscriptions/s", "2024-11-01"),
+    )
+    .await
+    .expect("the read ends");
+    let too_large = "the answer is larger than 16 MiB, the most cmk-check reads of one answer";
+    let message = |read: Result<_, cmk_check::source::live::arm::ArmError>| match read {
+        Ok(_) => panic!("a body past the limit was read whole"),
+        Err(e) => e.to_string(),
+    };
+    assert_eq!(message(read.map(|_| ())), too_large);
+    // The client hung up soon after the limit; what the sockets buffer is all that went on.
+    // Waiting off the runtime, which must go on to close the connection.
+    let sent = tokio::task::spawn_blocking(move || sent.recv_timeout(Duration::from_secs(20)))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(sent < 40 * MIB, "{} MiB were sent", sent / MIB);
+    // A list reads its pages the same way.
+    let list = arm.list(
+        "/subscriptions/s/providers/Microsoft.Insights/activityLogAlerts",
+        "2020-10-01",
+    );
+    assert_eq!(message(list.await.map(|_| ())), too_large);
+}
+
+/// `body` with a tag that makes it `bytes` long or a little more.
+fn padded(body: &Value, bytes: usize) -> Vec<u8> {
+    let mut body = body.clone();
+    body["tags"] = json!({ "pad": "a".repeat(bytes) });
+    serde_json::to_vec(&body).unwrap()
+}
+
+#[tokio::test]
+async fn a_body_larger_than_the_limit_could_not_be_verified() {
+    let snapshot = load("fixtures/clean.json");
+    let server = MockServer::start().await;
+    get(
+        &server,
+        &id(&snapshot["vault"]),
+        ResponseTemplate::new(200)
+            .set_body_raw(padded(&snapshot["vault"], 16 * MIB), "application/json"),
+    )
+    .await;
+    serve(&server, &snapshot).await;
+    let live = read_within(
+        &server,
+        &planned_target(&snapshot, true),
+        Duration::from_secs(30),
+    )
+    .await;
+    let report = check(&live);
+    let finding = unverified(&report, "CMK006");
+    assert!(
+        finding
+            .violation
+            .message
+            .contains("could not read vault `kv-cmk-prod`: the answer is larger than 16 MiB"),
+        "{}",
+        finding.violation.message
+    );
+    assert!(
+        finding
+            .violation
+            .help
+            .contains("ARM's answers are a few MB at most"),
+        "{}",
+        finding.violation.help
+    );
+    assert!(live.recording.vault.is_none());
+}
+
+#[tokio::test]
+async fn a_key_vault_body_larger_than_the_limit_could_not_be_verified() {
+    let snapshot = load("fixtures/fail/CMK011-data-plane-1024-bit.json");
+    let server = MockServer::start().await;
+    let key = key_uri(&snapshot);
+    let data_plane = format!(
+        "/keys/{}/{}",
+        key.name,
+        key.version.clone().unwrap_or_default()
+    );
+    Mock::given(method("GET"))
+        .and(path(data_plane))
+        .and(header_exists("authorization"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(padded(&snapshot["key"], 16 * MIB), "application/json"),
+        )
+        .mount(&server)
+        .await;
+    serve(&server, &snapshot).await;
+    let live = read_within(
+        &server,
+        &planned_target(&snapshot, true),
+        Duration::from_secs(30),
+    )
+    .await;
+    let report = check(&live);
+    let message = &unverified(&report, "CMK011").violation.message;
+    assert!(
+        message.contains("then the Key Vault data plane: the answer is larger than 16 MiB"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn the_limits_are_the_clients_to_choose_and_an_error_body_is_read_only_for_its_status() {
+    use cmk_check::source::live::arm::Limits;
+    let snapshot = load("fixtures/clean.json");
+    let server = MockServer::start().await;
+    get(
+        &server,
+        &id(&snapshot["identity"]),
+        ResponseTemplate::new(404).set_body_raw(
+            padded(&json!({"error": {"code": "NotFound"}}), MIB),
+            "application/json",
+        ),
+    )
+    .await;
+    serve(&server, &snapshot).await;
+    let mut azure = azure(&server, Duration::from_secs(5));
+    azure.arm = azure.arm.with_limits(Limits {
+        body: 512,
+        ..Limits::default()
+    });
+    let vault = azure.arm.get(&id(&snapshot["vault"]), "2024-11-01").await;
+    assert_eq!(
+        vault.unwrap_err().to_string(),
+        "the answer is larger than 512 bytes, the most cmk-check reads of one answer"
+    );
+    // A too-long error body does not hide the status.
+    let identity = azure
+        .arm
+        .get(&id(&snapshot["identity"]), "2023-01-31")
+        .await;
+    assert_eq!(identity.unwrap_err().to_string(), "ARM answered 404");
+}
