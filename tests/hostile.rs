@@ -857,3 +857,125 @@ async fn the_limits_are_the_clients_to_choose_and_an_error_body_is_read_only_for
         .await;
     assert_eq!(identity.unwrap_err().to_string(), "ARM answered 404");
 }
+
+// ---------------------------------------------------------------------------------------------
+// 4. Throttling without end
+// ---------------------------------------------------------------------------------------------
+
+/// Answers `first` the first `times` requests (or always), then `then`; records when each
+/// request arrived.
+struct Throttling {
+    first: ResponseTemplate,
+    times: Option<usize>,
+    then: ResponseTemplate,
+    arrivals: Arc<std::sync::Mutex<Vec<Instant>>>,
+}
+
+impl Respond for Throttling {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        let mut arrivals = self.arrivals.lock().unwrap();
+        arrivals.push(Instant::now());
+        if self.times.is_none_or(|times| arrivals.len() <= times) {
+            self.first.clone()
+        } else {
+            self.then.clone()
+        }
+    }
+}
+
+/// The identity answers `answer` (`times` times, or always), the rest as the fixture says;
+/// what the read gave, and when the identity was asked.
+async fn identity_answers(answer: ResponseTemplate, times: Option<usize>) -> (Live, Vec<Instant>) {
+    let snapshot = load("fixtures/clean.json");
+    let server = MockServer::start().await;
+    let arrivals = Arc::default();
+    Mock::given(method("GET"))
+        .and(ArmPath(id(&snapshot["identity"])))
+        .respond_with(Throttling {
+            first: answer,
+            times,
+            then: ok(&snapshot["identity"]),
+            arrivals: Arc::clone(&arrivals),
+        })
+        .mount(&server)
+        .await;
+    serve(&server, &snapshot).await;
+    let live = read_within(
+        &server,
+        &planned_target(&snapshot, true),
+        Duration::from_secs(30),
+    )
+    .await;
+    let times = arrivals.lock().unwrap().clone();
+    (live, times)
+}
+
+fn throttled(retry_after: &str) -> ResponseTemplate {
+    ResponseTemplate::new(429).insert_header("Retry-After", retry_after)
+}
+
+#[tokio::test]
+async fn a_retry_after_beyond_the_bound_ends_the_retries() {
+    let started = Instant::now();
+    let (live, asked) = identity_answers(throttled("3600"), None).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(asked.len(), 1, "an hour is past the bound: no retry");
+    let report = check(&live);
+    assert!(unverified(&report, "CMK001")
+        .violation
+        .message
+        .contains("ARM answered 429"));
+}
+
+#[tokio::test]
+async fn a_retry_after_on_503_is_honoured() {
+    let answer = ResponseTemplate::new(503).insert_header("Retry-After", "1");
+    let (live, asked) = identity_answers(answer, Some(1)).await;
+    assert_eq!(asked.len(), 2);
+    let waited = asked[1].duration_since(asked[0]);
+    assert!(waited >= Duration::from_secs(1), "retried after {waited:?}");
+    assert!(check(&live).findings.is_empty());
+}
+
+#[tokio::test]
+async fn a_retry_after_date_in_the_past_does_not_spin() {
+    let past =
+        ResponseTemplate::new(503).insert_header("Retry-After", "Wed, 21 Oct 2015 07:28:00 GMT");
+    let (live, asked) = identity_answers(past, None).await;
+    assert_eq!(asked.len(), 4, "the attempts are bounded");
+    // The test client's backoff starts at 5 ms: a date in the past must not skip it.
+    for pair in asked.windows(2) {
+        let waited = pair[1].duration_since(pair[0]);
+        assert!(
+            waited >= Duration::from_millis(5),
+            "retried after {waited:?}"
+        );
+    }
+    let report = check(&live);
+    assert!(unverified(&report, "CMK001")
+        .violation
+        .message
+        .contains("ARM answered 503"));
+}
+
+#[tokio::test]
+async fn the_waits_of_one_request_add_up_to_the_bound_at_most() {
+    // The test client waits 2 s at most in all: 1 s, 1 s, then it gives up.
+    let started = Instant::now();
+    let (live, asked) = identity_answers(throttled("1"), None).await;
+    let took = started.elapsed();
+    assert_eq!(asked.len(), 3);
+    assert!(
+        took >= Duration::from_secs(2) && took < Duration::from_secs(3),
+        "{took:?}"
+    );
+    let report = check(&live);
+    assert!(unverified(&report, "CMK001")
+        .violation
+        .message
+        .contains("ARM answered 429"));
+}
