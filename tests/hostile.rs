@@ -979,3 +979,47 @@ async fn the_waits_of_one_request_add_up_to_the_bound_at_most() {
         .message
         .contains("ARM answered 429"));
 }
+
+// ---------------------------------------------------------------------------------------------
+// 5. No ARM at all
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_refused_port_exits_2_naming_the_host_and_the_cause_not_findings() {
+    let snapshot = load("fixtures/clean.json");
+    // A port that was just free: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let endpoint = format!("http://127.0.0.1:{port}");
+    for command in ["check", "snapshot"] {
+        let run = planned_command(command, &snapshot, &endpoint, true)
+            .timeout(Duration::from_secs(60))
+            .assert()
+            .code(2)
+            .stdout("");
+        // The diagnostic is wrapped to the terminal: one line of words again.
+        let stderr = String::from_utf8_lossy(&run.get_output().stderr)
+            .replace('│', " ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            stderr.contains(&format!(
+                "could not reach Azure Resource Manager at `{endpoint}`"
+            )),
+            "{command}: {stderr}"
+        );
+        assert!(
+            stderr.to_ascii_lowercase().contains("connection refused"),
+            "{command}: {stderr}"
+        );
+        assert!(
+            !stderr.contains("CMK0"),
+            "{command}: findings instead of one problem: {stderr}"
+        );
+        assert!(!stderr.contains("warning:"), "{command}: {stderr}");
+    }
+}
