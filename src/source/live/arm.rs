@@ -127,9 +127,10 @@ impl ArmError {
         }
     }
 
-    /// The same error with every server-given string redacted.
+    /// The same error with every server-given string redacted, and clipped: a server picks
+    /// the length of a link or a message, and a terminal should not have to show megabytes.
     pub fn redacted(self, redactor: &Redactor) -> Self {
-        let text = |s: String| redactor.text(&s);
+        let text = |s: String| clip(redactor.text(&s));
         match self {
             Self::Status {
                 status,
@@ -147,6 +148,20 @@ impl ArmError {
             same @ (Self::Timeout(_) | Self::Truncated { .. } | Self::TooLarge(_)) => same,
         }
     }
+}
+
+/// The most of one server-given string an error keeps: more than any message ARM writes.
+const MAX_TEXT: usize = 2_000;
+
+fn clip(text: String) -> String {
+    if text.len() <= MAX_TEXT {
+        return text;
+    }
+    let mut end = MAX_TEXT;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} more bytes)", &text[..end], text.len() - end)
 }
 
 /// How long to wait between attempts: exponential with jitter, or what `Retry-After` asks.
@@ -769,6 +784,26 @@ mod tests {
             assert!(!text.contains("tok-123456"), "{text}");
             assert!(text.contains("sent Bearer [redacted]"), "{text}");
         }
+    }
+
+    #[test]
+    fn a_long_server_string_is_clipped_after_redaction() {
+        let redactor = Redactor::new(&Secret::new("tok-123456"));
+        let long = format!("{}é tok-123456", "a".repeat(MAX_TEXT - 1));
+        let clipped = ArmError::ForeignLink(long).redacted(&redactor).to_string();
+        assert!(
+            clipped.contains(&format!("{}… (13 more bytes)", "a".repeat(MAX_TEXT - 1))),
+            "{clipped}"
+        );
+        assert!(!clipped.contains("tok-"));
+        let near_end = format!("{}tok-123456", "a".repeat(MAX_TEXT - 4));
+        let clipped = ArmError::Malformed(near_end)
+            .redacted(&redactor)
+            .to_string();
+        assert!(
+            !clipped.contains("tok-"),
+            "a token cut in two is still redacted: {clipped}"
+        );
     }
 
     #[test]
