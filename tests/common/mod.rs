@@ -268,3 +268,53 @@ pub fn sarif_without_catalog(text: &str) -> String {
     }
     serde_json::to_string_pretty(&log).unwrap()
 }
+
+/// The target of a planned cluster in a fixture: identity and key, the vault's ID only when
+/// `with_vault` (else Resource Graph finds it).
+pub fn planned_target(
+    snapshot: &Value,
+    with_vault: bool,
+) -> cmk_check::source::live::target::Target {
+    use cmk_check::source::live::target::{ResourceId, Target};
+    let raw = snapshot["keyUri"].as_str().unwrap().to_string();
+    Target {
+        location: snapshot["location"].as_str().map(str::to_string),
+        identity: Some(ResourceId::parse_any("--identity", &id(&snapshot["identity"])).unwrap()),
+        key: Some((raw.clone(), KeyUri::parse(&raw).unwrap())),
+        vault: with_vault.then(|| {
+            ResourceId::parse(
+                "--vault",
+                &id(&snapshot["vault"]),
+                cmk_check::azure::VAULT_TYPE,
+            )
+            .unwrap()
+        }),
+        ..Target::default()
+    }
+}
+
+/// The command line of a planned-cluster check (or snapshot) of a fixture against `server`,
+/// signed in as a pipeline is: `--auth access-token` with [`TOKEN`] in the environment.
+pub fn planned_command(
+    command: &str,
+    snapshot: &Value,
+    server: &str,
+    with_vault: bool,
+) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("cmk-check").unwrap();
+    cmd.current_dir(root())
+        .env("CMK_CHECK_ACCESS_TOKEN", TOKEN)
+        .env_remove("CMK_CHECK_ARM_ENDPOINT")
+        .env_remove("NO_GRAPHICS")
+        .args([command, "--auth", "access-token", "--arm-endpoint", server])
+        .args(["--location", snapshot["location"].as_str().unwrap()])
+        .args(["--identity", &id(&snapshot["identity"])])
+        .args(["--key", snapshot["keyUri"].as_str().unwrap()]);
+    if with_vault {
+        cmd.args(["--vault", &id(&snapshot["vault"])]);
+    }
+    if command == "check" {
+        cmd.args(["--now", NOW]);
+    }
+    cmd
+}

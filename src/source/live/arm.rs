@@ -1,6 +1,13 @@
 //! A read-only Azure Resource Manager client: GET, and the Resource Graph query POST, nothing
 //! else. One HTTP client, one token, retries with backoff for throttling and server errors.
+//!
+//! Nothing a server sends is trusted to be small or well-behaved: an answer is read up to
+//! [`Limits::body`], a paged read stops at a repeated link and at its page, item and byte
+//! limits, and every string taken from an answer (bodies, error messages, headers, links) is
+//! redacted of credentials before it leaves this module.
 
+use std::collections::HashSet;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::time::Duration;
 
 use azure_core::credentials::Secret;
@@ -10,7 +17,22 @@ use serde_json::{json, Value};
 use thiserror::Error;
 use url::Url;
 
+use super::redact::Redactor;
+
 pub const RESOURCE_GRAPH_API: &str = "2024-04-01";
+
+/// Why a paged read stopped before its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Truncation {
+    /// A `nextLink` or `$skipToken` that was already followed: the pages go round in a loop.
+    Repeated,
+    /// More pages than [`Limits`] allows.
+    Pages(usize),
+    /// More items than [`Limits`] allows.
+    Items(usize),
+    /// More bytes, all pages together, than [`Limits`] allows.
+    Bytes(usize),
+}
 
 #[derive(Debug, Clone, Error, PartialEq, Eq)]
 pub enum ArmError {
@@ -30,12 +52,69 @@ pub enum ArmError {
     Malformed(String),
     #[error("refusing to follow a link to `{0}`: it is not the ARM endpoint")]
     ForeignLink(String),
+    #[error("{what} was not read to its end: {}; a partial list is not checked", truncation(*.after, .why))]
+    Truncated {
+        what: &'static str,
+        /// Pages read before stopping.
+        after: usize,
+        why: Truncation,
+    },
+    #[error("the answer is larger than {}, the most cmk-check reads of one answer", size(*.0))]
+    TooLarge(usize),
+}
+
+fn truncation(after: usize, why: &Truncation) -> String {
+    let pages = |n: usize| format!("{n} page{}", if n == 1 { "" } else { "s" });
+    match why {
+        Truncation::Repeated => {
+            format!("after {} it led back to a page already read", pages(after))
+        }
+        Truncation::Pages(limit) => format!("it has more than {}", pages(*limit)),
+        Truncation::Items(limit) => {
+            format!(
+                "it holds more than {limit} items (stopped after {})",
+                pages(after)
+            )
+        }
+        Truncation::Bytes(limit) => format!(
+            "its pages add up to more than {} (stopped after {})",
+            size(*limit),
+            pages(after)
+        ),
+    }
+}
+
+/// `16 MiB`, `64 KiB`, `1000 bytes`.
+fn size(bytes: usize) -> String {
+    const KIB: usize = 1024;
+    const MIB: usize = 1024 * KIB;
+    if bytes >= MIB && bytes % MIB == 0 {
+        format!("{} MiB", bytes / MIB)
+    } else if bytes >= KIB && bytes % KIB == 0 {
+        format!("{} KiB", bytes / KIB)
+    } else {
+        format!("{bytes} bytes")
+    }
 }
 
 impl ArmError {
     pub fn status(&self) -> Option<u16> {
         match self {
             Self::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// What to do about an answer that was not wrong but could not be used whole; `None` when
+    /// trying again is the advice.
+    pub fn remedy(&self) -> Option<&'static str> {
+        match self {
+            Self::Truncated { .. } => Some(
+                "look at it in the Azure portal; ARM's lists end within a few pages, so one that loops or runs on comes from the endpoint or a proxy in between (`--arm-endpoint`, HTTPS_PROXY)",
+            ),
+            Self::TooLarge(_) => Some(
+                "ARM's answers are a few MB at most: check the endpoint or a proxy in between (`--arm-endpoint`, HTTPS_PROXY)",
+            ),
             _ => None,
         }
     }
@@ -47,6 +126,42 @@ impl ArmError {
             _ => false,
         }
     }
+
+    /// The same error with every server-given string redacted, and clipped: a server picks
+    /// the length of a link or a message, and a terminal should not have to show megabytes.
+    pub fn redacted(self, redactor: &Redactor) -> Self {
+        let text = |s: String| clip(redactor.text(&s));
+        match self {
+            Self::Status {
+                status,
+                code,
+                message,
+            } => Self::Status {
+                status,
+                code: code.map(text),
+                message: message.map(text),
+            },
+            Self::Transport(s) => Self::Transport(text(s)),
+            Self::ContentType(s) => Self::ContentType(text(s)),
+            Self::Malformed(s) => Self::Malformed(text(s)),
+            Self::ForeignLink(s) => Self::ForeignLink(text(s)),
+            same @ (Self::Timeout(_) | Self::Truncated { .. } | Self::TooLarge(_)) => same,
+        }
+    }
+}
+
+/// The most of one server-given string an error keeps: more than any message ARM writes.
+const MAX_TEXT: usize = 2_000;
+
+fn clip(text: String) -> String {
+    if text.len() <= MAX_TEXT {
+        return text;
+    }
+    let mut end = MAX_TEXT;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} more bytes)", &text[..end], text.len() - end)
 }
 
 /// How long to wait between attempts: exponential with jitter, or what `Retry-After` asks.
@@ -54,7 +169,9 @@ impl ArmError {
 pub struct RetryPolicy {
     pub attempts: u32,
     pub base: Duration,
-    /// The most a `Retry-After` may make us wait; longer asks end the retries.
+    /// The most the waits between the attempts of one request may add up to: a `Retry-After`
+    /// that would pass it ends the retries. One request so takes at most `attempts` times the
+    /// timeout, plus `max_wait`.
     pub max_wait: Duration,
 }
 
@@ -74,7 +191,49 @@ impl RetryPolicy {
         let jitter = self.base.mul_f64(fastrand::f64());
         exponential + jitter
     }
+
+    /// What `Retry-After` asks, but never less than the backoff: `0` or a date in the past
+    /// must not turn the retries into a burst.
+    fn wait(&self, attempt: u32, asked: Option<Duration>) -> Duration {
+        self.backoff(attempt).max(asked.unwrap_or_default())
+    }
 }
+
+/// The most cmk-check reads from ARM, per answer and per paged read. ARM's real answers stay
+/// far below: a resource body is a few KB, a list page a few hundred KB, a key has tens of
+/// versions and a subscription at most a few thousand activity-log alerts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Bytes of one answer.
+    pub body: usize,
+    /// Bytes of all the pages of one paged read together.
+    pub paged_bytes: usize,
+    /// Pages of a list (`value` + `nextLink`).
+    pub list_pages: usize,
+    /// Items of a list, all pages together.
+    pub list_items: usize,
+    /// Pages of a Resource Graph query (`$skipToken`); a page holds up to 1,000 rows.
+    pub graph_pages: usize,
+    /// Rows of a Resource Graph query, all pages together.
+    pub graph_rows: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        const MIB: usize = 1024 * 1024;
+        Self {
+            body: 16 * MIB,
+            paged_bytes: 64 * MIB,
+            list_pages: 50,
+            list_items: 5_000,
+            graph_pages: 1_000,
+            graph_rows: 100_000,
+        }
+    }
+}
+
+/// An error body is read only for its code and message.
+const ERROR_BODY: usize = 64 * 1024;
 
 #[derive(Debug, Clone)]
 pub struct ArmClient {
@@ -83,6 +242,8 @@ pub struct ArmClient {
     token: Secret,
     timeout: Duration,
     retry: RetryPolicy,
+    limits: Limits,
+    redactor: Redactor,
     /// Why ARM could not be reached at all (DNS, refused, TLS), once a request found out.
     unreachable: std::sync::Arc<std::sync::Mutex<Option<String>>>,
 }
@@ -95,6 +256,9 @@ pub struct Unreachable {
     pub cause: String,
 }
 
+/// One answer: its JSON, and how many bytes it took.
+type Answer = (Value, usize);
+
 impl ArmClient {
     pub fn new(
         http: reqwest::Client,
@@ -106,11 +270,20 @@ impl ArmClient {
         Self {
             http,
             endpoint,
+            redactor: Redactor::new(&token),
             token,
             timeout,
             retry,
+            limits: Limits::default(),
             unreachable: std::sync::Arc::default(),
         }
+    }
+
+    /// The same client with other limits.
+    #[must_use]
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
     }
 
     /// `Err` when a request of this client could not reach ARM at all.
@@ -123,33 +296,71 @@ impl ArmClient {
         match cause {
             None => Ok(()),
             Some(cause) => Err(Unreachable {
-                endpoint: self.endpoint.as_str().trim_end_matches('/').to_string(),
-                cause,
+                endpoint: self
+                    .redactor
+                    .text(self.endpoint.as_str().trim_end_matches('/')),
+                cause: self.redactor.text(&cause),
             }),
         }
     }
 
     /// `GET {endpoint}{path}?api-version=...`
     pub async fn get(&self, path: &str, api_version: &str) -> Result<Value, ArmError> {
+        let read = async {
+            let url = self.resource_url(path, api_version)?;
+            self.send(Method::GET, url, None).await
+        };
+        read.await
+            .map(|(value, _)| value)
+            .map_err(|e| e.redacted(&self.redactor))
+    }
+
+    /// Every item of a paged list (`value` + `nextLink`), or why not all could be read.
+    pub async fn list(&self, path: &str, api_version: &str) -> Result<Vec<Value>, ArmError> {
+        self.list_pages(path, api_version)
+            .await
+            .map_err(|e| e.redacted(&self.redactor))
+    }
+
+    /// Rows of an Azure Resource Graph query, following `$skipToken`, or why not all could be
+    /// read.
+    pub async fn resource_graph(
+        &self,
+        query: &str,
+        subscriptions: &[String],
+    ) -> Result<Vec<Value>, ArmError> {
+        self.graph_pages(query, subscriptions)
+            .await
+            .map_err(|e| e.redacted(&self.redactor))
+    }
+
+    fn resource_url(&self, path: &str, api_version: &str) -> Result<Url, ArmError> {
         let mut url = self
             .endpoint
             .join(path.trim_start_matches('/'))
             .map_err(|e| ArmError::Malformed(format!("`{path}` is not a resource path: {e}")))?;
         url.query_pairs_mut()
             .append_pair("api-version", api_version);
-        self.send(Method::GET, url, None).await
+        Ok(url)
     }
 
-    /// Every item of a paged list (`value` + `nextLink`).
-    pub async fn list(&self, path: &str, api_version: &str) -> Result<Vec<Value>, ArmError> {
-        let mut page = self.get(path, api_version).await?;
+    async fn list_pages(&self, path: &str, api_version: &str) -> Result<Vec<Value>, ArmError> {
+        let mut pager = Pager::new(
+            "ARM's list",
+            self.limits.list_pages,
+            self.limits.list_items,
+            self.limits.paged_bytes,
+        );
+        let mut url = self.resource_url(path, api_version)?;
         let mut items = Vec::new();
         loop {
+            pager.follow(url.as_str())?;
+            let (mut page, bytes) = self.send(Method::GET, url, None).await?;
             let values = page
                 .get_mut("value")
                 .and_then(Value::as_array_mut)
                 .ok_or_else(|| ArmError::Malformed("a list without `value`".to_string()))?;
-            items.append(values);
+            pager.take(&mut items, values, bytes)?;
             let Some(next) = page
                 .get("nextLink")
                 .and_then(Value::as_str)
@@ -157,13 +368,11 @@ impl ArmClient {
             else {
                 return Ok(items);
             };
-            let next = self.own_link(next)?;
-            page = self.send(Method::GET, next, None).await?;
+            url = self.own_link(next)?;
         }
     }
 
-    /// Rows of an Azure Resource Graph query, following `$skipToken`.
-    pub async fn resource_graph(
+    async fn graph_pages(
         &self,
         query: &str,
         subscriptions: &[String],
@@ -174,6 +383,12 @@ impl ArmClient {
             .map_err(|e| ArmError::Malformed(e.to_string()))?;
         url.query_pairs_mut()
             .append_pair("api-version", RESOURCE_GRAPH_API);
+        let mut pager = Pager::new(
+            "the Azure Resource Graph query",
+            self.limits.graph_pages,
+            self.limits.graph_rows,
+            self.limits.paged_bytes,
+        );
         let mut rows = Vec::new();
         let mut skip_token: Option<String> = None;
         loop {
@@ -181,17 +396,21 @@ impl ArmClient {
             if !subscriptions.is_empty() {
                 body["subscriptions"] = json!(subscriptions);
             }
-            if let Some(token) = &skip_token {
-                body["options"]["$skipToken"] = json!(token);
+            match &skip_token {
+                Some(token) => {
+                    pager.follow(token)?;
+                    body["options"]["$skipToken"] = json!(token);
+                }
+                None => pager.follow("")?,
             }
-            let mut page = self.send(Method::POST, url.clone(), Some(body)).await?;
+            let (mut page, bytes) = self.send(Method::POST, url.clone(), Some(body)).await?;
             let data = page
                 .get_mut("data")
                 .and_then(Value::as_array_mut)
                 .ok_or_else(|| {
                     ArmError::Malformed("a Resource Graph answer without `data` rows".to_string())
                 })?;
-            rows.append(data);
+            pager.take(&mut rows, data, bytes)?;
             skip_token = page
                 .get("$skipToken")
                 .and_then(Value::as_str)
@@ -220,25 +439,31 @@ impl ArmClient {
         Err(ArmError::ForeignLink(link.to_string()))
     }
 
-    async fn send(&self, method: Method, url: Url, body: Option<Value>) -> Result<Value, ArmError> {
+    async fn send(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<Value>,
+    ) -> Result<Answer, ArmError> {
         let mut attempt = 0;
+        let mut waited = Duration::ZERO;
         loop {
             let outcome = self
                 .send_once(method.clone(), url.clone(), body.as_ref())
                 .await;
             let (error, retry_after) = match outcome {
-                Ok(value) => return Ok(value),
+                Ok(answer) => return Ok(answer),
                 Err(failure) => failure,
             };
             attempt += 1;
             if !error.retryable() || attempt >= self.retry.attempts {
                 return Err(error);
             }
-            let wait = match retry_after {
-                Some(asked) if asked > self.retry.max_wait => return Err(error),
-                Some(asked) => asked,
-                None => self.retry.backoff(attempt - 1),
-            };
+            let wait = self.retry.wait(attempt - 1, retry_after);
+            waited = waited.saturating_add(wait);
+            if waited > self.retry.max_wait {
+                return Err(error);
+            }
             tokio::time::sleep(wait).await;
         }
     }
@@ -248,7 +473,7 @@ impl ArmClient {
         method: Method,
         url: Url,
         body: Option<&Value>,
-    ) -> Result<Value, (ArmError, Option<Duration>)> {
+    ) -> Result<Answer, (ArmError, Option<Duration>)> {
         let mut request = self
             .http
             .request(method, url)
@@ -266,12 +491,13 @@ impl ArmClient {
             .map_err(|e| (self.transport_error(e), None))?;
         let status = response.status();
         let headers = response.headers().clone();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| (self.transport_error(e), None))?;
         if !status.is_success() {
-            return Err((status_error(status, &bytes), retry_after(&headers)));
+            // Without a readable body the status alone still says what happened.
+            let body = self
+                .read_body(response, ERROR_BODY.min(self.limits.body))
+                .await
+                .unwrap_or_default();
+            return Err((status_error(status, &body), retry_after(&headers)));
         }
         let content_type = headers
             .get(CONTENT_TYPE)
@@ -281,18 +507,51 @@ impl ArmClient {
         if !content_type.to_ascii_lowercase().contains("json") {
             return Err((ArmError::ContentType(content_type), None));
         }
-        serde_json::from_slice(&bytes).map_err(|e| (ArmError::Malformed(e.to_string()), None))
+        let bytes = self
+            .read_body(response, self.limits.body)
+            .await
+            .map_err(|e| (e, None))?;
+        let mut value: Value = serde_json::from_slice(&bytes)
+            .map_err(|e| (ArmError::Malformed(e.to_string()), None))?;
+        self.redactor.value(&mut value);
+        Ok((value, bytes.len()))
+    }
+
+    /// The body, chunk by chunk, failing as soon as it passes `limit`: a body that does not
+    /// end is never held whole.
+    async fn read_body(
+        &self,
+        mut response: reqwest::Response,
+        limit: usize,
+    ) -> Result<Vec<u8>, ArmError> {
+        let declared = response.content_length().unwrap_or_default();
+        if usize::try_from(declared).map_or(true, |n| n > limit) {
+            return Err(ArmError::TooLarge(limit));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| self.transport_error(e))?
+        {
+            if body.len().saturating_add(chunk.len()) > limit {
+                return Err(ArmError::TooLarge(limit));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
     }
 
     fn transport_error(&self, error: reqwest::Error) -> ArmError {
+        // Never the URL: a link the server sent may carry anything in its query.
+        let error = error.without_url();
         if error.is_timeout() {
             ArmError::Timeout(self.timeout)
         } else if error.is_decode() || error.is_body() {
             ArmError::Malformed(format!("the body was cut short ({error})"))
         } else {
-            // Never the URL's query or headers: only what failed.
             let connect = error.is_connect();
-            let cause = error_chain(&error.without_url());
+            let cause = self.redactor.text(&error_chain(&error));
             if connect {
                 if let Ok(mut unreachable) = self.unreachable.lock() {
                     unreachable.get_or_insert_with(|| cause.clone());
@@ -300,6 +559,72 @@ impl ArmClient {
             }
             ArmError::Transport(cause)
         }
+    }
+}
+
+/// The bounds of one paged read, and the links it followed.
+struct Pager {
+    what: &'static str,
+    pages: usize,
+    bytes: usize,
+    max_pages: usize,
+    max_items: usize,
+    max_bytes: usize,
+    /// Hashes of the links or skip tokens followed: a server picks their length.
+    followed: HashSet<u64>,
+}
+
+impl Pager {
+    fn new(what: &'static str, max_pages: usize, max_items: usize, max_bytes: usize) -> Self {
+        Self {
+            what,
+            pages: 0,
+            bytes: 0,
+            max_pages,
+            max_items,
+            max_bytes,
+            followed: HashSet::new(),
+        }
+    }
+
+    fn truncated(&self, why: Truncation) -> ArmError {
+        ArmError::Truncated {
+            what: self.what,
+            after: self.pages,
+            why,
+        }
+    }
+
+    /// Before asking for the next page: stop at a link already followed and at the page limit.
+    fn follow(&mut self, link: &str) -> Result<(), ArmError> {
+        let mut hasher = DefaultHasher::new();
+        link.hash(&mut hasher);
+        if !self.followed.insert(hasher.finish()) {
+            return Err(self.truncated(Truncation::Repeated));
+        }
+        if self.pages >= self.max_pages {
+            return Err(self.truncated(Truncation::Pages(self.max_pages)));
+        }
+        Ok(())
+    }
+
+    /// A page read: its items join the others unless they pass the limits.
+    fn take(
+        &mut self,
+        items: &mut Vec<Value>,
+        page: &mut Vec<Value>,
+        bytes: usize,
+    ) -> Result<(), ArmError> {
+        self.pages += 1;
+        self.bytes = self.bytes.saturating_add(bytes);
+        if self.bytes > self.max_bytes {
+            return Err(self.truncated(Truncation::Bytes(self.max_bytes)));
+        }
+        if items.len().saturating_add(page.len()) > self.max_items {
+            return Err(self.truncated(Truncation::Items(self.max_items)));
+        }
+        items.append(page);
+        Ok(())
     }
 }
 
@@ -377,6 +702,108 @@ mod tests {
             "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
         );
         assert_eq!(retry_after(&headers), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn a_retry_after_of_zero_or_in_the_past_still_backs_off() {
+        let policy = RetryPolicy {
+            base: Duration::from_millis(100),
+            ..RetryPolicy::default()
+        };
+        assert!(policy.wait(1, Some(Duration::ZERO)) >= Duration::from_millis(200));
+        assert!(policy.wait(0, None) >= Duration::from_millis(100));
+        assert_eq!(
+            policy.wait(0, Some(Duration::from_secs(5))),
+            Duration::from_secs(5)
+        );
+    }
+
+    #[test]
+    fn a_pager_stops_at_a_link_followed_before_and_at_its_limits() {
+        let mut pager = Pager::new("ARM's list", 2, 3, 100);
+        let mut items = Vec::new();
+        pager.follow("a").unwrap();
+        pager.take(&mut items, &mut vec![json!(1)], 10).unwrap();
+        assert_eq!(
+            pager.follow("a"),
+            Err(ArmError::Truncated {
+                what: "ARM's list",
+                after: 1,
+                why: Truncation::Repeated
+            })
+        );
+        pager.follow("b").unwrap();
+        pager.take(&mut items, &mut vec![json!(2)], 10).unwrap();
+        let pages = pager.follow("c").unwrap_err();
+        assert_eq!(
+            pages.to_string(),
+            "ARM's list was not read to its end: it has more than 2 pages; a partial list is not checked"
+        );
+        assert!(pages.remedy().unwrap().contains("Azure portal"));
+
+        let mut pager = Pager::new("the Azure Resource Graph query", 10, 3, 100);
+        let mut rows = vec![json!(1), json!(2)];
+        let items = pager.take(&mut rows, &mut vec![json!(3), json!(4)], 10);
+        assert_eq!(items.unwrap_err().to_string(), "the Azure Resource Graph query was not read to its end: it holds more than 3 items (stopped after 1 page); a partial list is not checked");
+        assert_eq!(rows.len(), 2, "a page past the limit is not kept");
+        let bytes = pager.take(&mut rows, &mut Vec::new(), 91);
+        assert!(bytes
+            .unwrap_err()
+            .to_string()
+            .contains("its pages add up to more than 100 bytes (stopped after 2 pages)"));
+    }
+
+    #[test]
+    fn sizes_read_as_people_write_them() {
+        assert_eq!(size(16 * 1024 * 1024), "16 MiB");
+        assert_eq!(size(64 * 1024), "64 KiB");
+        assert_eq!(size(1000), "1000 bytes");
+        assert_eq!(
+            ArmError::TooLarge(16 * 1024 * 1024).to_string(),
+            "the answer is larger than 16 MiB, the most cmk-check reads of one answer"
+        );
+    }
+
+    #[test]
+    fn every_server_given_string_of_an_error_is_redacted() {
+        let redactor = Redactor::new(&Secret::new("tok-123456"));
+        let echoed = || "sent Bearer tok-123456".to_string();
+        let errors = [
+            ArmError::Status {
+                status: 403,
+                code: Some(echoed()),
+                message: Some(echoed()),
+            },
+            ArmError::Transport(echoed()),
+            ArmError::ContentType(echoed()),
+            ArmError::Malformed(echoed()),
+            ArmError::ForeignLink(echoed()),
+        ];
+        for error in errors {
+            let text = error.redacted(&redactor).to_string();
+            assert!(!text.contains("tok-123456"), "{text}");
+            assert!(text.contains("sent Bearer [redacted]"), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_long_server_string_is_clipped_after_redaction() {
+        let redactor = Redactor::new(&Secret::new("tok-123456"));
+        let long = format!("{}é tok-123456", "a".repeat(MAX_TEXT - 1));
+        let clipped = ArmError::ForeignLink(long).redacted(&redactor).to_string();
+        assert!(
+            clipped.contains(&format!("{}… (13 more bytes)", "a".repeat(MAX_TEXT - 1))),
+            "{clipped}"
+        );
+        assert!(!clipped.contains("tok-"));
+        let near_end = format!("{}tok-123456", "a".repeat(MAX_TEXT - 4));
+        let clipped = ArmError::Malformed(near_end)
+            .redacted(&redactor)
+            .to_string();
+        assert!(
+            !clipped.contains("tok-"),
+            "a token cut in two is still redacted: {clipped}"
+        );
     }
 
     #[test]

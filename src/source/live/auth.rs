@@ -12,6 +12,7 @@ use azure_identity::{
 };
 use thiserror::Error;
 
+use super::redact;
 use crate::azure::cloud::{Cloud, CloudName};
 
 /// The environment variable `--auth access-token` reads.
@@ -130,7 +131,8 @@ async fn token(credential: &dyn TokenCredential, scope: &str) -> Result<AccessTo
     credential
         .get_token(&[scope], None)
         .await
-        .map_err(|e| e.to_string())
+        // A sign-in tool may quote a token, or a request that carried one, in its error.
+        .map_err(|e| redact::patterns(&e.to_string()))
 }
 
 fn env_set(names: &[&str]) -> bool {
@@ -158,7 +160,7 @@ fn build(
 ) -> Result<Arc<dyn TokenCredential>, AuthError> {
     let failed = |e: azure_core::Error| AuthError::Failed {
         method: method_name(method),
-        message: e.to_string(),
+        message: redact::patterns(&e.to_string()),
     };
     let client_options = || ClientOptions {
         transport: Some(transport.clone()),

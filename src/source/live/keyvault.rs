@@ -1,15 +1,19 @@
 //! The Key Vault data plane, used only when ARM forbids reading the key but the caller holds
-//! the key `get` permission on the vault.
+//! the key `get` permission on the vault. As with ARM, an answer is read up to a limit and
+//! what the vault says is redacted of the tokens sent to it.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use azure_core::credentials::TokenCredential;
+use azure_core::credentials::{AccessToken, TokenCredential, TokenRequestOptions};
+use azure_core::error::ErrorKind;
 use azure_core::http::{AsyncRawResponse, ClientOptions, HttpClient, Request, Transport, Url};
 use azure_security_keyvault_keys::{KeyClient, KeyClientOptions};
+use futures::StreamExt;
 use serde_json::{json, Value};
 
-use super::arm::ArmError;
+use super::arm::{ArmError, Limits};
+use super::redact::Redactor;
 use crate::azure::keyuri::KeyUri;
 use crate::azure::KEY_TYPE;
 use crate::document::json::Members;
@@ -19,6 +23,8 @@ use crate::model::{Body, Key};
 pub struct KeyVaultReader {
     credential: Arc<dyn TokenCredential>,
     transport: Transport,
+    /// Knows every token minted for the vault.
+    redactor: Redactor,
 }
 
 impl KeyVaultReader {
@@ -29,18 +35,33 @@ impl KeyVaultReader {
         http: reqwest::Client,
         endpoint: Option<Url>,
     ) -> Self {
-        let transport = match endpoint {
-            None => Transport::new(Arc::new(http)),
-            Some(to) => Transport::new(Arc::new(Redirect { http, to })),
-        };
+        let transport = Transport::new(Arc::new(Bounded {
+            http,
+            to: endpoint,
+            limit: Limits::default().body,
+        }));
+        let redactor = Redactor::default();
         Self {
-            credential,
+            credential: Arc::new(Remembering {
+                credential,
+                redactor: redactor.clone(),
+            }),
             transport,
+            redactor,
         }
     }
 
     /// The key's KeyBundle, as JSON.
     pub async fn get_key(&self, key: &KeyUri) -> Result<Value, ArmError> {
+        let mut bundle = self
+            .read_key(key)
+            .await
+            .map_err(|e| e.redacted(&self.redactor))?;
+        self.redactor.value(&mut bundle);
+        Ok(bundle)
+    }
+
+    async fn read_key(&self, key: &KeyUri) -> Result<Value, ArmError> {
         let options = KeyClientOptions {
             client_options: ClientOptions {
                 transport: Some(self.transport.clone()),
@@ -65,6 +86,9 @@ impl KeyVaultReader {
 }
 
 fn sdk_error(error: azure_core::Error) -> ArmError {
+    if let Some(ours) = own_error(&error) {
+        return ours;
+    }
     match error.http_status() {
         Some(status) => ArmError::Status {
             status: u16::from(status),
@@ -91,23 +115,74 @@ pub fn bundle_as_management_body(bundle: &Value, key: &KeyUri) -> Value {
     shaped
 }
 
-/// Sends every request to `to` instead of the vault's own host.
+/// The error this module gave the SDK's pipeline, wherever in the chain it ended up.
+fn own_error(error: &azure_core::Error) -> Option<ArmError> {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = cause {
+        if let Some(ours) = current.downcast_ref::<ArmError>() {
+            return Some(ours.clone());
+        }
+        cause = current.source();
+    }
+    None
+}
+
+/// Remembers each token it hands the SDK, so that an answer echoing one is redacted.
 #[derive(Debug)]
-struct Redirect {
-    http: reqwest::Client,
-    to: Url,
+struct Remembering {
+    credential: Arc<dyn TokenCredential>,
+    redactor: Redactor,
 }
 
 #[async_trait]
-impl HttpClient for Redirect {
+impl TokenCredential for Remembering {
+    async fn get_token(
+        &self,
+        scopes: &[&str],
+        options: Option<TokenRequestOptions<'_>>,
+    ) -> azure_core::Result<AccessToken> {
+        let token = self.credential.get_token(scopes, options).await?;
+        self.redactor.remember(&token.token);
+        Ok(token)
+    }
+}
+
+/// Reads bodies up to `limit`, and sends every request to `to`, when given, instead of the
+/// vault's own host.
+#[derive(Debug)]
+struct Bounded {
+    http: reqwest::Client,
+    to: Option<Url>,
+    limit: usize,
+}
+
+#[async_trait]
+impl HttpClient for Bounded {
     async fn execute_request(&self, request: &Request) -> azure_core::Result<AsyncRawResponse> {
         let mut redirected = request.clone();
-        let mut url = request.url().clone();
-        // Both are valid URLs with hosts; the setters fail only for cannot-be-a-base URLs.
-        let _ = url.set_scheme(self.to.scheme());
-        let _ = url.set_host(self.to.host_str());
-        let _ = url.set_port(self.to.port());
-        *redirected.url_mut() = url;
-        self.http.execute_request(&redirected).await
+        if let Some(to) = &self.to {
+            let mut url = request.url().clone();
+            // Both are valid URLs with hosts; the setters fail only for cannot-be-a-base URLs.
+            let _ = url.set_scheme(to.scheme());
+            let _ = url.set_host(to.host_str());
+            let _ = url.set_port(to.port());
+            *redirected.url_mut() = url;
+        }
+        let (status, headers, body) = self.http.execute_request(&redirected).await?.deconstruct();
+        let limit = self.limit;
+        let mut read = 0usize;
+        let bounded = body.map(move |chunk| {
+            let chunk = chunk?;
+            read = read.saturating_add(chunk.len());
+            if read > limit {
+                // Not an I/O error: the SDK would retry those, and read it all again.
+                return Err(azure_core::Error::new(
+                    ErrorKind::DataConversion,
+                    ArmError::TooLarge(limit),
+                ));
+            }
+            Ok(chunk)
+        });
+        Ok(AsyncRawResponse::new(status, headers, Box::pin(bounded)))
     }
 }

@@ -5,6 +5,7 @@
 pub mod arm;
 pub mod auth;
 pub mod keyvault;
+pub mod redact;
 pub mod target;
 
 use std::sync::Arc;
@@ -442,7 +443,10 @@ fn read_gap(kind: &Kind, id: &str, error: &ArmError, args: &Arc<SourceDoc>) -> G
         ),
         _ => (
             format!("could not read {} `{name}`: {error}", kind.noun),
-            "try again; `--timeout` gives slow answers more time".to_string(),
+            error
+                .remedy()
+                .unwrap_or("try again; `--timeout` gives slow answers more time")
+                .to_string(),
         ),
     };
     Gap {
