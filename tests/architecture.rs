@@ -80,7 +80,11 @@ fn imports(text: &str) -> BTreeSet<Vec<String>> {
         }
         // `use crate::{a, b}` and `use super::x` are resolved by the module path above.
         if let Some(group) = code.trim().strip_prefix("use crate::{") {
-            for name in group.split([',', '}']).map(str::trim).filter(|n| !n.is_empty()) {
+            for name in group
+                .split([',', '}'])
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+            {
                 found.insert(vec![name.split("::").next().unwrap().to_string()]);
             }
         }
@@ -202,7 +206,11 @@ fn the_library_knows_nothing_of_clap() {
 #[test]
 fn the_binary_is_thin_and_files_stay_small() {
     let main = std::fs::read_to_string(src().join("main.rs")).unwrap();
-    assert!(main.lines().count() <= 250, "main.rs has {} lines", main.lines().count());
+    assert!(
+        main.lines().count() <= 250,
+        "main.rs has {} lines",
+        main.lines().count()
+    );
     let mut files = Vec::new();
     rust_files(&src(), &mut files);
     for file in files {

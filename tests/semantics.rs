@@ -451,12 +451,18 @@ fn property_and_section_names_match_in_any_case() {
         lowercase_names(s);
         s["vault"]["properties"]["enablepurgeprotection"] = json!(false);
     });
-    assert_eq!(found.iter().map(Finding::code).collect::<Vec<_>>(), ["CMK004"]);
+    assert_eq!(
+        found.iter().map(Finding::code).collect::<Vec<_>>(),
+        ["CMK004"]
+    );
     // The label is on the user's own spelling.
     let place = &found[0].violation.place;
     let anchor = place.doc.anchor(&place.absolute());
     assert!(anchor.exact);
-    assert_eq!(&place.doc.text()[anchor.offset..anchor.offset + anchor.len], "false");
+    assert_eq!(
+        &place.doc.text()[anchor.offset..anchor.offset + anchor.len],
+        "false"
+    );
 }
 
 #[test]
@@ -496,7 +502,11 @@ fn a_wrong_value_spoils_only_the_rules_that_read_it() {
 fn the_azure_cli_shapes_are_read_as_arm_shapes() {
     let found = findings(|s| {
         // `az identity show`: the principal, client and tenant at the top level.
-        let props = s["identity"].as_object_mut().unwrap().remove("properties").unwrap();
+        let props = s["identity"]
+            .as_object_mut()
+            .unwrap()
+            .remove("properties")
+            .unwrap();
         for (k, v) in props.as_object().unwrap() {
             s["identity"][k] = v.clone();
         }
@@ -529,7 +539,11 @@ fn the_azure_cli_shapes_are_read_as_arm_shapes() {
     assert!(found.is_empty(), "{found:?}");
     // Labels on a moved part point where the user wrote it.
     let found = findings(|s| {
-        let props = s["identity"].as_object_mut().unwrap().remove("properties").unwrap();
+        let props = s["identity"]
+            .as_object_mut()
+            .unwrap()
+            .remove("properties")
+            .unwrap();
         for (k, v) in props.as_object().unwrap() {
             s["identity"][k] = v.clone();
         }

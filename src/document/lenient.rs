@@ -150,7 +150,10 @@ fn wrong(expected: &str, value: &Value) -> ReadError {
 /// of the models holds.
 fn integer(value: &Value) -> Option<i128> {
     match value {
-        Value::Number(n) => n.as_u64().map(i128::from).or_else(|| json::integer(value).map(i128::from)),
+        Value::Number(n) => n
+            .as_u64()
+            .map(i128::from)
+            .or_else(|| json::integer(value).map(i128::from)),
         Value::String(s) => s.trim().parse::<i128>().ok(),
         _ => None,
     }

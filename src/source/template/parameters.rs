@@ -12,8 +12,8 @@ use super::expr::Evaluated;
 use super::{bicep, has_extension, TemplateError};
 use crate::document::json::Members as _;
 use crate::document::read::{parse_json, read_text};
-use crate::document::{escape, SourceDoc};
 use crate::document::similar::edit_distance;
+use crate::document::{escape, SourceDoc};
 
 /// The parameters a file gives, with the file for diagnostics.
 #[derive(Debug)]
