@@ -61,8 +61,8 @@ pub enum AuthError {
 pub enum Credential {
     /// A credential that can mint tokens for any audience (ARM, then Key Vault if needed).
     Azure(Arc<dyn TokenCredential>),
-    /// A bearer token for ARM only, handed over by the pipeline.
-    ArmToken(Secret),
+    /// A bearer token for ARM only, handed over by the pipeline; the client holds the token.
+    ArmToken,
 }
 
 impl Credential {
@@ -80,7 +80,7 @@ impl Credential {
                 .filter(|t| !t.trim().is_empty())
                 .ok_or(AuthError::NoAccessToken)?;
             let token = Secret::new(token.trim().to_string());
-            return Ok((Self::ArmToken(token.clone()), token));
+            return Ok((Self::ArmToken, token));
         }
         let candidates: Vec<(&'static str, AuthMethod)> = match method {
             AuthMethod::Auto => {
@@ -122,7 +122,7 @@ impl Credential {
     pub fn for_key_vault(&self) -> Option<Arc<dyn TokenCredential>> {
         match self {
             Self::Azure(credential) => Some(Arc::clone(credential)),
-            Self::ArmToken(_) => None,
+            Self::ArmToken => None,
         }
     }
 }

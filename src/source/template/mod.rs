@@ -97,7 +97,6 @@ pub enum TemplateError {
 /// A template read and walked: one planned target per CMK cluster.
 #[derive(Debug)]
 pub struct Template {
-    pub doc: Arc<SourceDoc>,
     pub targets: Vec<Planned>,
     /// What was skipped, and why (clusters without CMK, loops of unknown length...).
     pub notes: Vec<String>,
@@ -183,11 +182,7 @@ pub fn parse(
     if let Some(fault) = deployment.fault() {
         return Err(located(fault));
     }
-    Ok(Template {
-        doc,
-        targets,
-        notes,
-    })
+    Ok(Template { targets, notes })
 }
 
 fn has_extension(path: &Path, extension: &str) -> bool {
