@@ -317,16 +317,27 @@ impl Ctx<'_> {
 /// Evaluates the supported function `lower` on known arguments.
 pub(super) fn call(ctx: &Ctx<'_>, lower: &str, args: Vec<Val>) -> Result<Val, Fail> {
     check_arity(lower, ctx.name, args.len())?;
+    // The scope evaluates parameters and variables by calling the evaluator again: this frame
+    // stays on the stack for each level of such references, so it is kept small, away from the
+    // many locals of `compute`.
     match lower {
         "parameters" => lookup(ctx, &args, "parameter"),
         "variables" => lookup(ctx, &args, "variable"),
+        "reference" => reference(ctx, &args),
+        _ => compute(ctx, lower, args),
+    }
+}
+
+/// The functions that do not call back into the scope's evaluation.
+#[inline(never)]
+fn compute(ctx: &Ctx<'_>, lower: &str, args: Vec<Val>) -> Result<Val, Fail> {
+    match lower {
         "concat" => concat(ctx, args),
         "format" => format_call(ctx, args),
         "resourceid" => resource_id(ctx, &args, false),
         "subscriptionresourceid" => resource_id(ctx, &args, true),
         "subscription" => from_scope(ctx.scope.subscription()),
         "resourcegroup" => from_scope(ctx.scope.resource_group()),
-        "reference" => reference(ctx, &args),
         "tolower" | "toupper" => {
             let text = ctx.string(ctx.one(&args)?)?;
             change_case(text, lower == "toupper")
@@ -435,8 +446,14 @@ pub(super) fn call(ctx: &Ctx<'_>, lower: &str, args: Vec<Val>) -> Result<Val, Fa
         "extensionresourceid" => extension_resource_id(ctx, &args),
         "tenantresourceid" => scoped_resource_id(ctx, &args, Scoped::Tenant),
         "managementgroupresourceid" => scoped_resource_id(ctx, &args, Scoped::ManagementGroup),
-        "base64" | "base64tostring" | "base64tojson" | "datauri" | "datauritostring" | "uri"
-        | "uricomponent" | "uricomponenttostring" => text::encoding(ctx, lower, &args),
+        "base64"
+        | "base64tostring"
+        | "base64tojson"
+        | "datauri"
+        | "datauritostring"
+        | "uri"
+        | "uricomponent"
+        | "uricomponenttostring" => text::encoding(ctx, lower, &args),
         "indexof" | "lastindexof" => collections::index_of(ctx, &args, lower == "lastindexof"),
         "padleft" => text::pad_left(ctx, &args),
         "skip" | "take" => collections::skip_or_take(ctx, args, lower == "take"),
@@ -776,18 +793,17 @@ fn scoped_resource_id(ctx: &Ctx<'_>, args: &[Val], scoped: Scoped) -> Result<Val
         return Err(ctx.error("needs a resource type"));
     };
     let path = provider_path(ctx, resource_type, names)?;
-    let id = match (scoped, lead) {
-        (Scoped::Tenant, _) => path,
-        (Scoped::ManagementGroup, [group]) => {
-            format!("/providers/Microsoft.Management/managementGroups/{group}{path}")
-        }
-        (Scoped::ManagementGroup, _) => {
-            return Err(ctx.unsure(
+    let id =
+        match (scoped, lead) {
+            (Scoped::Tenant, _) => path,
+            (Scoped::ManagementGroup, [group]) => {
+                format!("/providers/Microsoft.Management/managementGroups/{group}{path}")
+            }
+            (Scoped::ManagementGroup, _) => return Err(ctx.unsure(
                 "without a management group: the deployment's management group is known only at \
                  deployment",
-            ))
-        }
-    };
+            )),
+        };
     Ok(ctx.val(Value::String(id)))
 }
 

@@ -43,14 +43,14 @@ pub(super) fn index_of(ctx: &Ctx<'_>, args: &[Val], last: bool) -> Result<Val, F
 fn string_index(ctx: &Ctx<'_>, text: &str, part: &str, last: bool) -> Result<i64, Fail> {
     let sure = |s: &str| s.chars().all(|c| c.is_ascii() || is_caseless(c));
     if !sure(text) || !sure(part) {
-        return Err(ctx.unsure(
-            "ignores case, and how it does for letters outside ASCII is not confirmed",
-        ));
+        return Err(
+            ctx.unsure("ignores case, and how it does for letters outside ASCII is not confirmed")
+        );
     }
     if part.is_empty() && last {
-        return Err(ctx.unsure(
-            "of an empty string: .NET versions disagree on where it is found last",
-        ));
+        return Err(
+            ctx.unsure("of an empty string: .NET versions disagree on where it is found last")
+        );
     }
     let (text_folded, part_folded) = (text.to_ascii_lowercase(), part.to_ascii_lowercase());
     let found = if last {
@@ -178,9 +178,9 @@ pub(super) fn intersection(ctx: &Ctx<'_>, args: Vec<Val>) -> Result<Val, Fail> {
     let mut values = args.into_iter().map(|arg| arg.value);
     let first = values.next().unwrap_or(Value::Null);
     let others: Vec<Value> = values.collect();
-    let kinds_differ = others
-        .iter()
-        .any(|other| other.is_object() != first.is_object() || other.is_array() != first.is_array());
+    let kinds_differ = others.iter().any(|other| {
+        other.is_object() != first.is_object() || other.is_array() != first.is_array()
+    });
     match first {
         Value::Object(members) if !kinds_differ => {
             let mut kept = Map::new();
@@ -381,9 +381,9 @@ pub(super) fn min_or_max(ctx: &Ctx<'_>, args: &[Val], max: bool) -> Result<Val, 
             ..
         }] => items.iter().collect(),
         _ if args.iter().any(|arg| arg.value.is_array()) => {
-            return Err(ctx.unsure(
-                "of arrays mixed with other arguments: ARM's answer is not confirmed",
-            ))
+            return Err(
+                ctx.unsure("of arrays mixed with other arguments: ARM's answer is not confirmed")
+            )
         }
         _ => args.iter().map(|arg| &arg.value).collect(),
     };
@@ -391,7 +391,9 @@ pub(super) fn min_or_max(ctx: &Ctx<'_>, args: &[Val], max: bool) -> Result<Val, 
     for value in values {
         let number = match value {
             Value::Number(number) => number.as_i64().ok_or_else(|| {
-                ctx.unsure("of numbers with a fraction or beyond 64 bits: ARM's answer is not confirmed")
+                ctx.unsure(
+                    "of numbers with a fraction or beyond 64 bits: ARM's answer is not confirmed",
+                )
             })?,
             Value::Null => return Err(ctx.null()),
             other => return Err(ctx.error(format!("expects integers, got {}", describe(other)))),
@@ -413,9 +415,7 @@ pub(super) fn range(ctx: &Ctx<'_>, args: &[Val]) -> Result<Val, Fail> {
     let (start, count) = ctx.two(args)?;
     let (start, count) = (ctx.integer(start)?, ctx.integer(count)?);
     if !(0..=MAX_COUNT).contains(&count) {
-        return Err(ctx.error(format!(
-            "takes a count from 0 to {MAX_COUNT}, got {count}"
-        )));
+        return Err(ctx.error(format!("takes a count from 0 to {MAX_COUNT}, got {count}")));
     }
     if start.saturating_add(count) > i64::from(i32::MAX) {
         return Err(ctx.error(format!(
@@ -446,7 +446,12 @@ pub(super) fn index_from_end(ctx: &Ctx<'_>, args: Vec<Val>) -> Result<Val, Fail>
     let items = match array.value {
         Value::Array(items) => items,
         Value::Null => return Err(ctx.null()),
-        other => return Err(ctx.unsure(format!("of {}: ARM's answer is not confirmed", describe(&other)))),
+        other => {
+            return Err(ctx.unsure(format!(
+                "of {}: ARM's answer is not confirmed",
+                describe(&other)
+            )))
+        }
     };
     let count = items.len();
     usize::try_from(from_end)

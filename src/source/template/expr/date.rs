@@ -71,7 +71,11 @@ pub(super) fn date_time_add(
                 .and_then(TimeDelta::try_seconds)
                 .filter(|_| nanos % 1_000_000_000 == 0)
         })
-        .ok_or_else(|| unsure(format!("with the duration `{duration}`, beyond cmk-check's range")))?;
+        .ok_or_else(|| {
+            unsure(format!(
+                "with the duration `{duration}`, beyond cmk-check's range"
+            ))
+        })?;
     let at = moment
         .at
         .checked_add_signed(delta)

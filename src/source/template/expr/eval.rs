@@ -106,12 +106,22 @@ pub(super) struct Evaluator<'a> {
 
 impl Evaluator<'_> {
     pub(super) fn eval(&self, node: &Node) -> Res {
+        let Some(_active) = limits::Active::enter() else {
+            return Ok(Out::Unknown(Unknown {
+                reason: limits::too_nested(),
+                span: node.span(),
+            }));
+        };
         if !self.budget.charge(NODE_COST) {
             return Ok(Out::Unknown(Unknown {
                 reason: limits::exhausted(),
                 span: node.span(),
             }));
         }
+        self.eval_node(node)
+    }
+
+    fn eval_node(&self, node: &Node) -> Res {
         match node {
             Node::Str { value, .. } => Ok(known(Value::String(value.clone()))),
             Node::Int { value, .. } => Ok(known(Value::from(*value))),

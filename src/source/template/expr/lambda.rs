@@ -108,16 +108,12 @@ impl Evaluator<'_> {
     /// Evaluates `lambda`'s body with its variables bound to `values`.
     fn apply(&self, lambda: &Lambda<'_>, values: Vec<Val>) -> Res {
         let mark = self.locals.borrow().len();
-        self.locals.borrow_mut().extend(
-            lambda
-                .params
-                .iter()
-                .zip(values)
-                .map(|(name, val)| Local {
-                    name: name.clone(),
-                    val,
-                }),
-        );
+        self.locals
+            .borrow_mut()
+            .extend(lambda.params.iter().zip(values).map(|(name, val)| Local {
+                name: name.clone(),
+                val,
+            }));
         let result = self.eval(lambda.body);
         self.locals.borrow_mut().truncate(mark);
         result

@@ -14,6 +14,11 @@
 //!   these bounds is Unknown instead, since the template did not build it.
 //! - The work of one evaluation (nodes evaluated, bytes of values built or copied) is bounded by
 //!   [`MAX_WORK`]; beyond it the result is Unknown, since ARM's answer may well exist.
+//! - The scope evaluates parameters and variables by calling the evaluator again, so a chain of
+//!   variables that use one another nests evaluations. The nodes being evaluated at once on a
+//!   thread, across those nested evaluations, are at most [`MAX_ACTIVE_NODES`]: one expression
+//!   of the greatest height fits, with room for chains of variables; deeper, the result is
+//!   Unknown rather than a stack overflow.
 
 use std::cell::Cell;
 
@@ -41,6 +46,44 @@ pub(super) const NODE_COST: u64 = 100;
 /// What one array element or object member costs besides its JSON text: about the memory of a
 /// `serde_json::Value`.
 const ELEMENT_COST: u64 = 32;
+
+/// The greatest number of nodes being evaluated at once on a thread, nested evaluations
+/// included.
+pub(super) const MAX_ACTIVE_NODES: usize = 2 * MAX_DEPTH;
+
+thread_local! {
+    static ACTIVE_NODES: Cell<usize> = const { Cell::new(0) };
+}
+
+/// A node being evaluated, counted in [`MAX_ACTIVE_NODES`] until it is dropped.
+pub(super) struct Active(());
+
+impl Active {
+    /// `None` when the thread already evaluates [`MAX_ACTIVE_NODES`] nodes.
+    pub(super) fn enter() -> Option<Active> {
+        ACTIVE_NODES.with(|active| {
+            let now = active.get();
+            (now < MAX_ACTIVE_NODES).then(|| {
+                active.set(now + 1);
+                Active(())
+            })
+        })
+    }
+}
+
+impl Drop for Active {
+    fn drop(&mut self) {
+        ACTIVE_NODES.with(|active| active.set(active.get().saturating_sub(1)));
+    }
+}
+
+/// The reason of the Unknown given beyond [`MAX_ACTIVE_NODES`].
+pub(super) fn too_nested() -> String {
+    format!(
+        "this expression and the parameters and variables it uses nest more than \
+         {MAX_ACTIVE_NODES} levels of evaluation: cmk-check does not evaluate them"
+    )
+}
 
 /// The size of a value that is within the limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,7 +145,7 @@ fn add(value: &Value, depth: usize, size: &mut Size) -> Result<(), Oversize> {
         return Err(Oversize::Depth);
     }
     size.nodes += 1;
-    size.bytes = size.bytes.saturating_add(match value {
+    let own = match value {
         Value::Null | Value::Bool(true) => 4,
         Value::Bool(false) => 5,
         Value::Number(number) => number_len(number),
@@ -116,12 +159,14 @@ fn add(value: &Value, depth: usize, size: &mut Size) -> Result<(), Oversize> {
         }
         Value::Object(members) => {
             for (key, member) in members {
+                // The key and its colon.
                 size.bytes = size.bytes.saturating_add(string_len(key) + 1);
                 add(member, depth + 1, size)?;
             }
             members.len().max(1) as u64 + 1
         }
-    });
+    };
+    size.bytes = size.bytes.saturating_add(own);
     if size.bytes > MAX_VALUE_BYTES {
         return Err(Oversize::Bytes);
     }

@@ -119,9 +119,7 @@ pub(super) fn parse(raw: &str) -> Result<Node, ExprError> {
         .ok_or_else(|| error("not an expression", whole.clone()))?;
     if let Some(beyond) = beyond_length(body) {
         return Err(error(
-            format!(
-                "the expression is longer than {MAX_EXPRESSION_CHARS} characters, ARM's limit"
-            ),
+            format!("the expression is longer than {MAX_EXPRESSION_CHARS} characters, ARM's limit"),
             1 + beyond..body_end,
         ));
     }

@@ -166,7 +166,9 @@ fn uri(ctx: &Ctx<'_>, base: &str, relative: &str) -> Result<Val, Fail> {
     let plain_path = |path: &str| {
         path.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/'))
-            && !path.split('/').any(|segment| segment == "." || segment == "..")
+            && !path
+                .split('/')
+                .any(|segment| segment == "." || segment == "..")
     };
     let after_scheme = base
         .strip_prefix("https://")
@@ -180,7 +182,9 @@ fn uri(ctx: &Ctx<'_>, base: &str, relative: &str) -> Result<Val, Fail> {
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'.'));
     if !plain_host {
-        return Err(unsure("a host other than lower-case letters, digits, `-` and `.`"));
+        return Err(unsure(
+            "a host other than lower-case letters, digits, `-` and `.`",
+        ));
     }
     if !plain_path(path) {
         return Err(unsure("a base path other than letters, digits and `-_./`"));
@@ -191,7 +195,9 @@ fn uri(ctx: &Ctx<'_>, base: &str, relative: &str) -> Result<Val, Fail> {
              digits and `-_./`",
         ));
     }
-    let kept = base.rfind('/').map_or(base, |at| base.get(..=at).unwrap_or(base));
+    let kept = base
+        .rfind('/')
+        .map_or(base, |at| base.get(..=at).unwrap_or(base));
     if limits::too_long((kept.len() + relative.len()) as u64) {
         return Err(Fail::Error(limits::too_big()));
     }
@@ -268,7 +274,10 @@ pub(super) fn join(ctx: &Ctx<'_>, args: &[Val]) -> Result<Val, Fail> {
         }
     }
     let bytes: usize = parts.iter().map(|part| part.len()).sum::<usize>()
-        + parts.len().saturating_sub(1).saturating_mul(delimiter.len());
+        + parts
+            .len()
+            .saturating_sub(1)
+            .saturating_mul(delimiter.len());
     if limits::too_long(bytes as u64) {
         return Err(Fail::Error(limits::too_big()));
     }
