@@ -3,7 +3,7 @@
 //! a deployment.
 //!
 //! The evaluator never guesses. A value is [`Evaluated::Known`] only when ARM would compute the
-//! same value; anything that depends on the deployment (`reference()`, `utcNow()`, ...), on a
+//! same value; anything that depends on the deployment (`reference()`, `newGuid()`, ...), on a
 //! function cmk-check does not implement, or on an ARM behaviour cmk-check could not confirm (the
 //! culture-aware order of `less('a', 'B')`, the key order of `string()` of an object, ...) is
 //! [`Evaluated::Unknown`] with the span of the sub-expression responsible. A template that ARM
@@ -32,6 +32,15 @@
 //!   UTF-8 of the arguments joined with `-`, as 13 base-32 characters; `guid()` is a name-based
 //!   UUID v5 (SHA-1) in the namespace `11fb06fb-712d-4ddd-98c7-e71bbd588830` over the arguments
 //!   joined with `-`. The tests check both against outputs of real deployments.
+//! - `utcNow()` is the [`Scope::deployment_time`], which the scope gives only in the default value
+//!   of a parameter: anywhere else ARM rejects the template. The date functions follow ARM's
+//!   documentation, a year of `dateTimeAdd()` being 365 days (see `expr/date.rs`).
+//! - the lambda functions (`filter`, `map`, `reduce`, `sort`, `toObject`, `groupBy`, `mapValues`)
+//!   evaluate their `lambda(...)` once per element (see `expr/lambda.rs`).
+//! - no input can exhaust the stack, the memory or the time: ARM's 24,576-character limit on an
+//!   expression, a syntax tree of at most 128 levels, values of at most 1 MiB and 256 levels built
+//!   by the template (an error at the call that crosses it), a budget of work per evaluation and
+//!   of nested evaluations per thread (Unknown beyond them). See `expr/limits.rs`.
 
 use std::ops::Range;
 

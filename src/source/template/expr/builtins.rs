@@ -1,5 +1,7 @@
-//! The template functions cmk-check evaluates, once their arguments are known. `if`, `and`, `or`
-//! and `coalesce`, which look at their arguments one by one, live in `eval`.
+//! The template functions cmk-check evaluates, once their arguments are known, and the table of
+//! every function it knows. `if`, `and`, `or` and `coalesce`, which look at their arguments one
+//! by one, live in `eval`; the functions that take lambdas in `lambda`; the implementations of
+//! the date, text and collection functions in `date`, `text` and `collections`.
 
 use std::fmt::Display;
 
@@ -1068,6 +1070,8 @@ fn merge(
             }
             continue;
         }
+        // Comparing the key with every other one: quadratic, so paid for.
+        ctx.charge(target.len() as u64 * limits::KEY_COMPARISON_COST)?;
         if target
             .keys()
             .any(|other| equal_ignoring_case(other, &key) != Some(false))

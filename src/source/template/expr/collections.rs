@@ -236,6 +236,7 @@ fn every_has_member(
         let Value::Object(other) = other else {
             continue;
         };
+        ctx.charge(other.len() as u64 * limits::KEY_COMPARISON_COST)?;
         if other
             .keys()
             .any(|candidate| candidate != key && equal_ignoring_case(candidate, key) != Some(false))
@@ -358,6 +359,7 @@ pub(super) fn shallow_merge(ctx: &Ctx<'_>, args: Vec<Val>) -> Result<Val, Fail> 
                 *slot = value;
                 continue;
             }
+            ctx.charge(merged.len() as u64 * limits::KEY_COMPARISON_COST)?;
             if merged
                 .keys()
                 .any(|existing| equal_ignoring_case(existing, &key) != Some(false))

@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 
 use super::builtins::check_arity;
 use super::eval::{fail_at, Evaluator, Fail, Local, Out, Res, Val};
+use super::limits;
 use super::parse::Node;
 use super::value::{describe, equal_ignoring_case};
 use super::ExprError;
@@ -289,6 +290,7 @@ impl Evaluator<'_> {
                 },
                 None => item,
             };
+            step!(call.charge(self, members.len()));
             if members
                 .keys()
                 .any(|existing| equal_ignoring_case(existing, &key) != Some(false))
@@ -336,6 +338,7 @@ impl Evaluator<'_> {
                 group.push(item);
                 continue;
             }
+            step!(call.charge(self, groups.len()));
             if groups
                 .keys()
                 .any(|existing| equal_ignoring_case(existing, &key) != Some(false))
@@ -399,6 +402,18 @@ struct Call<'c> {
 impl Call<'_> {
     fn stop<T>(&self, fail: Fail) -> Result<Step<T>, ExprError> {
         fail_at(fail, self.span.clone()).map(Step::Stop)
+    }
+
+    /// Pays for comparing a key with `count` others.
+    fn charge(&self, evaluator: &Evaluator<'_>, count: usize) -> Result<Step<()>, ExprError> {
+        if evaluator
+            .budget
+            .charge(count as u64 * limits::KEY_COMPARISON_COST)
+        {
+            Ok(Step::Done(()))
+        } else {
+            self.stop(Fail::Unknown(limits::exhausted()))
+        }
     }
 
     fn null(&self) -> Fail {

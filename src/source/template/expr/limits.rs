@@ -43,6 +43,9 @@ pub(super) const MAX_WORK: u64 = 100_000_000;
 /// hundred bytes.
 pub(super) const NODE_COST: u64 = 100;
 
+/// What comparing two keys costs: about copying an element.
+pub(super) const KEY_COMPARISON_COST: u64 = ELEMENT_COST;
+
 /// What one array element or object member costs besides its JSON text: about the memory of a
 /// `serde_json::Value`.
 const ELEMENT_COST: u64 = 32;

@@ -2959,3 +2959,24 @@ fn measured_sizes_are_compact_json_lengths() {
     }
     assert_eq!(measure(&deep), Err(Oversize::Depth));
 }
+
+#[test]
+fn quadratic_key_comparisons_are_paid_for() {
+    on_small_stack(|| {
+        // 10,000 keys, each compared with those before it.
+        let keys = "map(range(0, 10000), lambda('i', concat('k', string(lambdaVariables('i')))))";
+        let started = Instant::now();
+        let raw = format!("[length(toObject({keys}, lambda('k', lambdaVariables('k'))))]");
+        let result = eval_in(&raw, &TestScope::new());
+        assert!(
+            matches!(&result, Ok(Evaluated::Unknown { reason, .. }) if reason.contains("more work")),
+            "{result:?}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(10));
+        let small = "map(range(0, 300), lambda('i', concat('k', string(lambdaVariables('i')))))";
+        let raw = format!(
+            "[length(union(toObject({small}, lambda('k', lambdaVariables('k'))), createObject('x', 1)))]"
+        );
+        assert_eq!(known(&raw), json!(301));
+    });
+}
