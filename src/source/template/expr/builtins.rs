@@ -21,12 +21,12 @@ use super::value::{
 use super::{Evaluated, Scope};
 
 /// No upper limit on the number of arguments.
-const MANY: usize = usize::MAX;
+pub(super) const MANY: usize = usize::MAX;
 
 /// Every function cmk-check knows (lower case) with its least and greatest numbers of arguments,
 /// which ARM checks whatever the values. `call` evaluates them, or tells why it cannot; `eval`
 /// handles `if`, `and`, `or`, `coalesce` and those marked "eval" (the lambdas) itself.
-const SIGNATURES: &[(&str, usize, usize)] = &[
+pub(super) const SIGNATURES: &[(&str, usize, usize)] = &[
     ("add", 2, 2),
     ("array", 1, 1),
     ("base64", 1, 1),

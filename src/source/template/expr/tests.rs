@@ -2980,3 +2980,39 @@ fn quadratic_key_comparisons_are_paid_for() {
         assert_eq!(known(&raw), json!(301));
     });
 }
+
+#[test]
+fn every_function_of_the_table_is_implemented_with_its_arity() {
+    use super::builtins::{MANY, SIGNATURES};
+    let scope = TestScope::in_default_value("2024-01-01T00:00:00Z");
+    let call = |name: &str, count: usize| {
+        let args = vec!["'x'"; count].join(", ");
+        format!("[{name}({args})]")
+    };
+    for &(name, min, max) in SIGNATURES {
+        let raw = call(name, min);
+        match eval_in(&raw, &scope) {
+            Ok(Evaluated::Unknown { reason, .. }) => {
+                assert!(!reason.contains("not supported"), "{raw}: {reason}");
+            }
+            Ok(Evaluated::Known(_)) => {}
+            Err(ExprError { message, .. }) => {
+                assert!(!message.contains(" takes "), "{raw}: {message}");
+            }
+        }
+        // `lambda()` out of place is an error whatever its arguments.
+        if name == "lambda" {
+            continue;
+        }
+        let too_many = if max == MANY { None } else { Some(max + 1) };
+        for count in min.checked_sub(1).into_iter().chain(too_many) {
+            let raw = call(name, count);
+            match eval_in(&raw, &scope) {
+                Err(ExprError { message, .. }) => {
+                    assert!(message.contains(" takes "), "{raw}: {message}");
+                }
+                other => panic!("{raw}: expected an arity error, got {other:?}"),
+            }
+        }
+    }
+}
