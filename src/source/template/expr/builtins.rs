@@ -443,6 +443,10 @@ fn compute(ctx: &Ctx<'_>, lower: &str, args: Vec<Val>) -> Result<Val, Fail> {
         "utcnow" | "datetimeadd" | "datetimetoepoch" | "datetimefromepoch" => {
             date_call(ctx, lower, &args)
         }
+        // Documented: like `utcNow()`, `newGuid()` is allowed only in a parameter's default.
+        "newguid" if ctx.scope.deployment_time().is_none() => {
+            Err(ctx.error("is only allowed in the default value of a parameter"))
+        }
         "tenant" | "managementgroup" | "environment" | "deployment" | "deployer" | "newguid"
         | "pickzones" | "providers" => Err(deployment_dependent(ctx, lower)),
         "extensionresourceid" => extension_resource_id(ctx, &args),

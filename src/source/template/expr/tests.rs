@@ -389,8 +389,6 @@ fn functions_that_depend_on_the_deployment() {
     assert!(reason.contains("known only at deployment"), "{reason}");
     let (reason, _) = unknown("[deployment().name]");
     assert!(reason.contains("known only at deployment"), "{reason}");
-    let (reason, _) = unknown("[newGuid()]");
-    assert_eq!(reason, "`newGuid()` changes every deployment");
     let (reason, spanned) = unknown("[managementGroup().id]");
     assert_eq!(reason, "the management group is known only at deployment");
     assert_eq!(spanned, "managementGroup().id");
@@ -413,7 +411,10 @@ fn functions_that_depend_on_the_deployment() {
     assert_eq!(message, "`tenant()` takes 0 arguments, got 1");
     assert_eq!(spanned, "tenant('x')");
     error("[pickZones('Microsoft.Compute', 'virtualMachines')]");
-    error("[newGuid(1)]");
+    error_in(
+        "[newGuid(1)]",
+        &TestScope::in_default_value("2024-01-01T00:00:00Z"),
+    );
 }
 
 #[test]
@@ -1693,11 +1694,16 @@ fn utc_now_outside_parameter_defaults_is_an_error() {
         "`utcNow()` is only allowed in the default value of a parameter"
     );
     assert_eq!(spanned, "utcNow('u')");
-    // `newGuid()` changes every deployment: Unknown wherever it is.
-    unknown_in(
-        "[newGuid()]",
-        &TestScope::in_default_value("2024-01-01T00:00:00Z"),
+    // Documented: `newGuid()` too is allowed only there, where it changes every deployment.
+    let (message, spanned) = error("[uniqueString(newGuid())]");
+    assert_eq!(
+        message,
+        "`newGuid()` is only allowed in the default value of a parameter"
     );
+    assert_eq!(spanned, "newGuid()");
+    let scope = TestScope::in_default_value("2024-01-01T00:00:00Z");
+    let (reason, _) = unknown_in("[newGuid()]", &scope);
+    assert_eq!(reason, "`newGuid()` changes every deployment");
 }
 
 #[test]
