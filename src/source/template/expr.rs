@@ -3,7 +3,7 @@
 //! a deployment.
 //!
 //! The evaluator never guesses. A value is [`Evaluated::Known`] only when ARM would compute the
-//! same value; anything that depends on the deployment (`reference()`, `utcNow()`, ...), on a
+//! same value; anything that depends on the deployment (`reference()`, `newGuid()`, ...), on a
 //! function cmk-check does not implement, or on an ARM behaviour cmk-check could not confirm (the
 //! culture-aware order of `less('a', 'B')`, the key order of `string()` of an object, ...) is
 //! [`Evaluated::Unknown`] with the span of the sub-expression responsible. A template that ARM
@@ -32,6 +32,15 @@
 //!   UTF-8 of the arguments joined with `-`, as 13 base-32 characters; `guid()` is a name-based
 //!   UUID v5 (SHA-1) in the namespace `11fb06fb-712d-4ddd-98c7-e71bbd588830` over the arguments
 //!   joined with `-`. The tests check both against outputs of real deployments.
+//! - `utcNow()` is the [`Scope::deployment_time`], which the scope gives only in the default value
+//!   of a parameter: anywhere else ARM rejects the template. The date functions follow ARM's
+//!   documentation, a year of `dateTimeAdd()` being 365 days (see `expr/date.rs`).
+//! - the lambda functions (`filter`, `map`, `reduce`, `sort`, `toObject`, `groupBy`, `mapValues`)
+//!   evaluate their `lambda(...)` once per element (see `expr/lambda.rs`).
+//! - no input can exhaust the stack, the memory or the time: ARM's 24,576-character limit on an
+//!   expression, a syntax tree of at most 128 levels, values of at most 1 MiB and 256 levels built
+//!   by the template (an error at the call that crosses it), a budget of work per evaluation and
+//!   of nested evaluations per thread (Unknown beyond them). See `expr/limits.rs`.
 
 use std::ops::Range;
 
@@ -42,17 +51,27 @@ pub use serde_json::Value;
 // `#[path]` attribute.
 #[path = "expr/builtins.rs"]
 mod builtins;
+#[path = "expr/collections.rs"]
+mod collections;
+#[path = "expr/date.rs"]
+mod date;
 #[path = "expr/eval.rs"]
 mod eval;
 #[path = "expr/format.rs"]
 mod format;
 #[path = "expr/hash.rs"]
 mod hash;
+#[path = "expr/lambda.rs"]
+mod lambda;
+#[path = "expr/limits.rs"]
+mod limits;
 #[path = "expr/parse.rs"]
 mod parse;
 #[cfg(test)]
 #[path = "expr/tests.rs"]
 mod tests;
+#[path = "expr/text.rs"]
+mod text;
 #[path = "expr/value.rs"]
 mod value;
 
@@ -141,6 +160,17 @@ pub fn evaluate_string(raw: &str, scope: &dyn Scope) -> Result<Evaluated, ExprEr
         return Ok(Evaluated::Known(Value::String(rest.to_owned())));
     }
     let node = parse::parse(raw)?;
+    if parse::beyond_length(raw).is_some() {
+        // The expression fits ARM's limit without its brackets but not with them.
+        return Ok(Evaluated::Unknown {
+            reason: format!(
+                "with its brackets, the expression is longer than ARM's limit of {} characters, \
+                 and whether ARM counts them is not confirmed",
+                limits::MAX_EXPRESSION_CHARS
+            ),
+            span: 0..raw.len(),
+        });
+    }
     eval::evaluate(&node, scope)
 }
 
@@ -157,10 +187,14 @@ pub fn evaluate_value(
     value: &Value,
     scope: &dyn Scope,
 ) -> Result<(Evaluated, Option<String>), (ExprError, String)> {
-    let mut first_unknown = None;
+    let mut walker = Walker {
+        scope,
+        first_unknown: None,
+        evaluated_bytes: 0,
+    };
     let mut pointer = String::new();
-    let known = walk(value, &mut pointer, scope, &mut first_unknown)?;
-    Ok(match first_unknown {
+    let known = walker.walk(value, &mut pointer, 0)?;
+    Ok(match walker.first_unknown {
         None => (Evaluated::Known(known), None),
         Some(FirstUnknown {
             reason,
@@ -176,65 +210,106 @@ struct FirstUnknown {
     pointer: String,
 }
 
-fn walk(
-    value: &Value,
-    pointer: &mut String,
-    scope: &dyn Scope,
-    first_unknown: &mut Option<FirstUnknown>,
-) -> Result<Value, (ExprError, String)> {
-    match value {
-        Value::String(raw) => match evaluate_string(raw, scope) {
-            Ok(Evaluated::Known(value)) => Ok(value),
-            Ok(Evaluated::Unknown { reason, span }) => {
-                if first_unknown.is_none() {
-                    *first_unknown = Some(FirstUnknown {
-                        reason,
-                        span,
-                        pointer: pointer.clone(),
-                    });
+/// The state of [`evaluate_value`] as it goes through a value.
+struct Walker<'s> {
+    scope: &'s dyn Scope,
+    first_unknown: Option<FirstUnknown>,
+    /// The size of the values the expressions gave so far: each is bounded, and so is their sum,
+    /// or a template of many strings could still make a huge value.
+    evaluated_bytes: u64,
+}
+
+impl Walker<'_> {
+    fn unknown(&mut self, reason: String, span: Range<usize>, pointer: &str) {
+        if self.first_unknown.is_none() {
+            self.first_unknown = Some(FirstUnknown {
+                reason,
+                span,
+                pointer: pointer.to_owned(),
+            });
+        }
+    }
+
+    fn walk(
+        &mut self,
+        value: &Value,
+        pointer: &mut String,
+        depth: usize,
+    ) -> Result<Value, (ExprError, String)> {
+        if depth > limits::MAX_VALUE_DEPTH {
+            // Only a literal of the template can be this deep; the value of an expression never is.
+            self.unknown(
+                format!(
+                    "the value is nested more than {} levels deep: cmk-check does not evaluate it",
+                    limits::MAX_VALUE_DEPTH
+                ),
+                0..0,
+                pointer,
+            );
+            return Ok(Value::Null);
+        }
+        match value {
+            Value::String(raw) => self.string(raw, pointer),
+            Value::Array(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for (index, item) in items.iter().enumerate() {
+                    let before = pointer.len();
+                    pointer.push('/');
+                    pointer.push_str(&index.to_string());
+                    let result = self.walk(item, pointer, depth + 1);
+                    pointer.truncate(before);
+                    out.push(result?);
                 }
+                Ok(Value::Array(out))
+            }
+            Value::Object(members) => {
+                let mut out = serde_json::Map::new();
+                for (key, member) in members {
+                    let before = pointer.len();
+                    pointer.push('/');
+                    pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+                    if is_language_expression(key) {
+                        self.unknown(
+                            "property names that are expressions are not supported by cmk-check"
+                                .to_owned(),
+                            0..key.len(),
+                            pointer,
+                        );
+                        pointer.truncate(before);
+                        continue;
+                    }
+                    let result = self.walk(member, pointer, depth + 1);
+                    pointer.truncate(before);
+                    out.insert(key.clone(), result?);
+                }
+                Ok(Value::Object(out))
+            }
+            other => Ok(other.clone()),
+        }
+    }
+
+    fn string(&mut self, raw: &str, pointer: &str) -> Result<Value, (ExprError, String)> {
+        match evaluate_string(raw, self.scope) {
+            Ok(Evaluated::Known(value)) => {
+                if is_expression(raw) {
+                    let bytes = limits::measure(&value).map_or(u64::MAX, |size| size.bytes);
+                    self.evaluated_bytes = self.evaluated_bytes.saturating_add(bytes);
+                    if self.evaluated_bytes > limits::MAX_VALUE_BYTES {
+                        let error = ExprError {
+                            message: limits::too_big(),
+                            span: 0..raw.len(),
+                        };
+                        return Err((error, pointer.to_owned()));
+                    }
+                }
+                Ok(value)
+            }
+            Ok(Evaluated::Unknown { reason, span }) => {
+                self.unknown(reason, span, pointer);
                 Ok(Value::Null)
             }
-            Err(error) => Err((error, pointer.clone())),
-        },
-        Value::Array(items) => {
-            let mut out = Vec::with_capacity(items.len());
-            for (index, item) in items.iter().enumerate() {
-                let before = pointer.len();
-                pointer.push('/');
-                pointer.push_str(&index.to_string());
-                let result = walk(item, pointer, scope, first_unknown);
-                pointer.truncate(before);
-                out.push(result?);
-            }
-            Ok(Value::Array(out))
+            Err(error) => Err((error, pointer.to_owned())),
         }
-        Value::Object(members) => {
-            let mut out = serde_json::Map::new();
-            for (key, member) in members {
-                let before = pointer.len();
-                pointer.push('/');
-                pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
-                if is_language_expression(key) {
-                    if first_unknown.is_none() {
-                        *first_unknown = Some(FirstUnknown {
-                            reason: "property names that are expressions are not supported by \
-                                     cmk-check"
-                                .to_owned(),
-                            span: 0..key.len(),
-                            pointer: pointer.clone(),
-                        });
-                    }
-                    pointer.truncate(before);
-                    continue;
-                }
-                let result = walk(member, pointer, scope, first_unknown);
-                pointer.truncate(before);
-                out.insert(key.clone(), result?);
-            }
-            Ok(Value::Object(out))
-        }
-        other => Ok(other.clone()),
     }
 }
 

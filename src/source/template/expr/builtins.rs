@@ -1,13 +1,19 @@
-//! The template functions cmk-check evaluates, once their arguments are known. `if`, `and`, `or`
-//! and `coalesce`, which look at their arguments one by one, live in `eval`.
+//! The template functions cmk-check evaluates, once their arguments are known, and the table of
+//! every function it knows. `if`, `and`, `or` and `coalesce`, which look at their arguments one
+//! by one, live in `eval`; the functions that take lambdas in `lambda`; the implementations of
+//! the date, text and collection functions in `date`, `text` and `collections`.
 
 use std::fmt::Display;
 
 use serde_json::{Map, Value};
 
+use super::collections;
+use super::date;
 use super::eval::{from_scope, Fail, Val};
 use super::format::format;
 use super::hash;
+use super::limits::{self, Budget};
+use super::text;
 use super::value::{
     affix_ignoring_case, change_case, compare_strings, deep_equal, describe, equal_ignoring_case,
     to_compact_json, utf16_len,
@@ -15,44 +21,93 @@ use super::value::{
 use super::{Evaluated, Scope};
 
 /// No upper limit on the number of arguments.
-const MANY: usize = usize::MAX;
+pub(super) const MANY: usize = usize::MAX;
 
-/// The functions `call` implements (lower case) with their least and greatest numbers of
-/// arguments, besides those `eval` handles itself.
-const SIGNATURES: &[(&str, usize, usize)] = &[
+/// Every function cmk-check knows (lower case) with its least and greatest numbers of arguments,
+/// which ARM checks whatever the values. `call` evaluates them, or tells why it cannot; `eval`
+/// handles `if`, `and`, `or`, `coalesce` and those marked "eval" (the lambdas) itself.
+pub(super) const SIGNATURES: &[(&str, usize, usize)] = &[
     ("add", 2, 2),
     ("array", 1, 1),
+    ("base64", 1, 1),
+    ("base64tojson", 1, 1),
+    ("base64tostring", 1, 1),
     ("bool", 1, 1),
     ("concat", 1, MANY),
     ("contains", 2, 2),
     ("copyindex", 0, 2),
     ("createarray", 0, MANY),
     ("createobject", 0, MANY),
+    ("datauri", 1, 1),
+    ("datauritostring", 1, 1),
+    ("datetimeadd", 2, 3),
+    ("datetimefromepoch", 1, 1),
+    ("datetimetoepoch", 1, 1),
+    ("deployer", 0, 0),
+    ("deployment", 0, 0),
     ("div", 2, 2),
     ("empty", 1, 1),
     ("endswith", 2, 2),
+    ("environment", 0, 0),
     ("equals", 2, 2),
+    ("extensionresourceid", 3, MANY),
     ("false", 0, 0),
+    // eval
+    ("filter", 2, 2),
     ("first", 1, 1),
+    ("flatten", 1, 1),
+    ("float", 1, 1),
     ("format", 1, MANY),
     ("greater", 2, 2),
     ("greaterorequals", 2, 2),
+    // eval
+    ("groupby", 2, 2),
     ("guid", 1, MANY),
+    ("indexfromend", 2, 2),
+    ("indexof", 2, 2),
     ("int", 1, 1),
+    ("intersection", 2, MANY),
+    ("items", 1, 1),
+    ("join", 2, 2),
     ("json", 1, 1),
+    // eval
+    ("lambda", 2, MANY),
+    // eval
+    ("lambdavariables", 1, 1),
     ("last", 1, 1),
+    ("lastindexof", 2, 2),
     ("length", 1, 1),
     ("less", 2, 2),
     ("lessorequals", 2, 2),
+    ("managementgroup", 0, 1),
+    ("managementgroupresourceid", 2, MANY),
+    // eval
+    ("map", 2, 2),
+    // eval
+    ("mapvalues", 2, 2),
+    ("max", 1, MANY),
+    ("min", 1, MANY),
     ("mod", 2, 2),
     ("mul", 2, 2),
+    ("newguid", 0, 0),
     ("not", 1, 1),
     ("null", 0, 0),
+    ("objectkeys", 1, 1),
+    ("padleft", 2, 3),
     ("parameters", 1, 1),
+    ("pickzones", 3, 5),
+    ("providers", 1, 2),
+    ("range", 2, 2),
+    // eval
+    ("reduce", 3, 3),
     ("reference", 1, 3),
     ("replace", 3, 3),
     ("resourcegroup", 0, 0),
     ("resourceid", 2, MANY),
+    ("shallowmerge", 1, 1),
+    ("skip", 2, 2),
+    // eval
+    ("sort", 2, 2),
     ("split", 2, 2),
     ("startswith", 2, 2),
     ("string", 1, 1),
@@ -60,29 +115,69 @@ const SIGNATURES: &[(&str, usize, usize)] = &[
     ("subscription", 0, 0),
     ("subscriptionresourceid", 2, MANY),
     ("substring", 2, 3),
+    ("take", 2, 2),
+    ("tenant", 0, 0),
+    ("tenantresourceid", 2, MANY),
     ("tolower", 1, 1),
+    // eval
+    ("toobject", 2, 3),
     ("toupper", 1, 1),
     ("trim", 1, 1),
     ("true", 0, 0),
     ("tryget", 2, MANY),
+    ("tryindexfromend", 2, 2),
     ("union", 2, MANY),
     ("uniquestring", 1, MANY),
+    ("uri", 2, 2),
+    ("uricomponent", 1, 1),
+    ("uricomponenttostring", 1, 1),
+    ("utcnow", 0, 1),
     ("variables", 1, 1),
 ];
 
 /// ARM limits the text `uniqueString()` hashes to this many UTF-16 code units.
 const UNIQUE_STRING_LIMIT: usize = 131_072;
 
-/// The reason a call to `lower` (written `name`) is Unknown whatever its arguments: it depends on
-/// the deployment, or cmk-check does not implement it. `None` for the functions `call` evaluates.
+/// The reason a call to `lower` (written `name`) is Unknown whatever its arguments: cmk-check
+/// does not know the function, or it reads a resource at deployment. `None` for the functions in
+/// the table.
 pub(super) fn never_known(lower: &str, name: &str) -> Option<String> {
-    Some(match lower {
+    if SIGNATURES.iter().any(|&(known, ..)| known == lower) {
+        return None;
+    }
+    Some(if lower.starts_with("list") && !lower.contains('.') {
+        format!("`{name}()` reads the resource's keys or settings at deployment")
+    } else {
+        format!("function `{name}` is not supported by cmk-check")
+    })
+}
+
+/// Whether `lower` gives a value from the scope (a parameter, a variable, a resource), which the
+/// template did not build.
+pub(super) fn gives_scope_value(lower: &str) -> bool {
+    matches!(
+        lower,
+        "parameters" | "variables" | "reference" | "resourcegroup" | "subscription"
+    )
+}
+
+/// Why the functions that depend on the deployment are Unknown.
+fn deployment_dependent(ctx: &Ctx<'_>, lower: &str) -> Fail {
+    Fail::Unknown(match lower {
         "tenant" => "the tenant is known only at deployment".to_owned(),
+        "managementgroup" => "the management group is known only at deployment".to_owned(),
         "environment" => "the cloud environment is known only at deployment".to_owned(),
         "deployment" => "the deployment's details are known only at deployment".to_owned(),
-        "utcnow" | "newguid" => format!("`{name}()` changes every deployment"),
-        _ if SIGNATURES.iter().any(|&(known, ..)| known == lower) => return None,
-        _ => format!("function `{name}` is not supported by cmk-check"),
+        "deployer" => "who deploys is known only at deployment".to_owned(),
+        "newguid" => format!("`{}()` changes every deployment", ctx.name),
+        "pickzones" => format!(
+            "`{}()` depends on the zones Azure offers in the region at deployment",
+            ctx.name
+        ),
+        _ => format!(
+            "`{}()` reads the resource provider's registration at deployment",
+            ctx.name
+        ),
     })
 }
 
@@ -121,22 +216,42 @@ pub(super) struct Ctx<'a> {
     pub(super) name: &'a str,
     /// Whether any argument is open (see [`Val`]).
     pub(super) open: bool,
+    /// The work left to the evaluation, for the functions whose work is not proportional to
+    /// their arguments and result.
+    pub(super) budget: &'a Budget,
 }
 
 impl Ctx<'_> {
-    fn error(&self, message: impl Display) -> Fail {
+    pub(super) fn error(&self, message: impl Display) -> Fail {
         Fail::Error(format!("`{}()` {message}", self.name))
     }
 
-    fn unsure(&self, message: impl Display) -> Fail {
+    pub(super) fn unsure(&self, message: impl Display) -> Fail {
         Fail::Unknown(format!("`{}()` {message}", self.name))
     }
 
-    fn null(&self) -> Fail {
+    pub(super) fn null(&self) -> Fail {
         self.unsure("with a null argument: ARM's answer is not confirmed")
     }
 
-    fn val(&self, value: Value) -> Val {
+    /// Spends `units` of work; Unknown once the budget is exhausted.
+    pub(super) fn charge(&self, units: u64) -> Result<(), Fail> {
+        if self.budget.charge(units) {
+            Ok(())
+        } else {
+            Err(Fail::Unknown(limits::exhausted()))
+        }
+    }
+
+    /// Completes a message of another module with the function's name.
+    pub(super) fn named(&self, fail: Fail) -> Fail {
+        match fail {
+            Fail::Error(message) => self.error(message),
+            Fail::Unknown(message) => self.unsure(message),
+        }
+    }
+
+    pub(super) fn val(&self, value: Value) -> Val {
         Val {
             value,
             open: self.open,
@@ -144,34 +259,34 @@ impl Ctx<'_> {
     }
 
     /// The error for a number of arguments that the slice patterns below do not accept.
-    fn arity(&self, args: &[Val]) -> Fail {
+    pub(super) fn arity(&self, args: &[Val]) -> Fail {
         check_arity(&self.name.to_ascii_lowercase(), self.name, args.len())
             .err()
             .unwrap_or_else(|| self.error(format!("got {} argument(s)", args.len())))
     }
 
-    fn one<'v>(&self, args: &'v [Val]) -> Result<&'v Val, Fail> {
+    pub(super) fn one<'v>(&self, args: &'v [Val]) -> Result<&'v Val, Fail> {
         match args {
             [only] => Ok(only),
             _ => Err(self.arity(args)),
         }
     }
 
-    fn two<'v>(&self, args: &'v [Val]) -> Result<(&'v Val, &'v Val), Fail> {
+    pub(super) fn two<'v>(&self, args: &'v [Val]) -> Result<(&'v Val, &'v Val), Fail> {
         match args {
             [a, b] => Ok((a, b)),
             _ => Err(self.arity(args)),
         }
     }
 
-    fn three<'v>(&self, args: &'v [Val]) -> Result<(&'v Val, &'v Val, &'v Val), Fail> {
+    pub(super) fn three<'v>(&self, args: &'v [Val]) -> Result<(&'v Val, &'v Val, &'v Val), Fail> {
         match args {
             [a, b, c] => Ok((a, b, c)),
             _ => Err(self.arity(args)),
         }
     }
 
-    fn string<'v>(&self, val: &'v Val) -> Result<&'v str, Fail> {
+    pub(super) fn string<'v>(&self, val: &'v Val) -> Result<&'v str, Fail> {
         match &val.value {
             Value::String(text) => Ok(text),
             Value::Null => Err(self.null()),
@@ -179,7 +294,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn integer(&self, val: &Val) -> Result<i64, Fail> {
+    pub(super) fn integer(&self, val: &Val) -> Result<i64, Fail> {
         match &val.value {
             Value::Number(number) => number.as_i64().ok_or_else(|| {
                 if number.is_f64() {
@@ -193,7 +308,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn boolean(&self, val: &Val) -> Result<bool, Fail> {
+    pub(super) fn boolean(&self, val: &Val) -> Result<bool, Fail> {
         match &val.value {
             Value::Bool(value) => Ok(*value),
             other => Err(self.error(format!("expects a boolean, got {}", describe(other)))),
@@ -204,16 +319,27 @@ impl Ctx<'_> {
 /// Evaluates the supported function `lower` on known arguments.
 pub(super) fn call(ctx: &Ctx<'_>, lower: &str, args: Vec<Val>) -> Result<Val, Fail> {
     check_arity(lower, ctx.name, args.len())?;
+    // The scope evaluates parameters and variables by calling the evaluator again: this frame
+    // stays on the stack for each level of such references, so it is kept small, away from the
+    // many locals of `compute`.
     match lower {
         "parameters" => lookup(ctx, &args, "parameter"),
         "variables" => lookup(ctx, &args, "variable"),
+        "reference" => reference(ctx, &args),
+        _ => compute(ctx, lower, args),
+    }
+}
+
+/// The functions that do not call back into the scope's evaluation.
+#[inline(never)]
+fn compute(ctx: &Ctx<'_>, lower: &str, args: Vec<Val>) -> Result<Val, Fail> {
+    match lower {
         "concat" => concat(ctx, args),
         "format" => format_call(ctx, args),
         "resourceid" => resource_id(ctx, &args, false),
         "subscriptionresourceid" => resource_id(ctx, &args, true),
         "subscription" => from_scope(ctx.scope.subscription()),
         "resourcegroup" => from_scope(ctx.scope.resource_group()),
-        "reference" => reference(ctx, &args),
         "tolower" | "toupper" => {
             let text = ctx.string(ctx.one(&args)?)?;
             change_case(text, lower == "toupper")
@@ -314,6 +440,39 @@ pub(super) fn call(ctx: &Ctx<'_>, lower: &str, args: Vec<Val>) -> Result<Val, Fa
         "less" | "lessorequals" | "greater" | "greaterorequals" => compare(ctx, lower, &args),
         "true" | "false" => Ok(ctx.val(Value::Bool(lower == "true"))),
         "null" => Ok(ctx.val(Value::Null)),
+        "utcnow" | "datetimeadd" | "datetimetoepoch" | "datetimefromepoch" => {
+            date_call(ctx, lower, &args)
+        }
+        // Documented: like `utcNow()`, `newGuid()` is allowed only in a parameter's default.
+        "newguid" if ctx.scope.deployment_time().is_none() => {
+            Err(ctx.error("is only allowed in the default value of a parameter"))
+        }
+        "tenant" | "managementgroup" | "environment" | "deployment" | "deployer" | "newguid"
+        | "pickzones" | "providers" => Err(deployment_dependent(ctx, lower)),
+        "extensionresourceid" => extension_resource_id(ctx, &args),
+        "tenantresourceid" => scoped_resource_id(ctx, &args, Scoped::Tenant),
+        "managementgroupresourceid" => scoped_resource_id(ctx, &args, Scoped::ManagementGroup),
+        "base64"
+        | "base64tostring"
+        | "base64tojson"
+        | "datauri"
+        | "datauritostring"
+        | "uri"
+        | "uricomponent"
+        | "uricomponenttostring" => text::encoding(ctx, lower, &args),
+        "indexof" | "lastindexof" => collections::index_of(ctx, &args, lower == "lastindexof"),
+        "padleft" => text::pad_left(ctx, &args),
+        "skip" | "take" => collections::skip_or_take(ctx, args, lower == "take"),
+        "join" => text::join(ctx, &args),
+        "flatten" => collections::flatten(ctx, args),
+        "intersection" => collections::intersection(ctx, args),
+        "items" => collections::items(ctx, args),
+        "objectkeys" => collections::object_keys(ctx, &args),
+        "shallowmerge" => collections::shallow_merge(ctx, args),
+        "min" | "max" => collections::min_or_max(ctx, &args, lower == "max"),
+        "range" => collections::range(ctx, &args),
+        "indexfromend" | "tryindexfromend" => collections::index_from_end(ctx, args),
+        "float" => text::float(ctx, ctx.one(&args)?),
         _ => Err(Fail::Unknown(format!(
             "function `{}` is not supported by cmk-check",
             ctx.name
@@ -359,7 +518,12 @@ fn concat(ctx: &Ctx<'_>, args: Vec<Val>) -> Result<Val, Fail> {
     let mut out = String::new();
     for arg in &args {
         match (&arg.value, scalar_text(&arg.value)) {
-            (_, Some(text)) => out.push_str(&text),
+            (_, Some(text)) => {
+                if limits::too_long((out.len() + text.len()) as u64) {
+                    return Err(Fail::Error(limits::too_big()));
+                }
+                out.push_str(&text);
+            }
             (Value::Null, None) => return Err(ctx.null()),
             (Value::Number(_), None) => {
                 return Err(
@@ -511,6 +675,144 @@ fn reference(ctx: &Ctx<'_>, args: &[Val]) -> Result<Val, Fail> {
     from_scope(ctx.scope.reference(target, full))
 }
 
+/// `utcNow()`, `dateTimeAdd()`, `dateTimeToEpoch()`, `dateTimeFromEpoch()`.
+fn date_call(ctx: &Ctx<'_>, lower: &str, args: &[Val]) -> Result<Val, Fail> {
+    let string_at = |index: usize| args.get(index).map(|arg| ctx.string(arg)).transpose();
+    let value = match lower {
+        "utcnow" => Value::String(
+            date::utc_now(ctx.scope.deployment_time(), string_at(0)?).map_err(|f| ctx.named(f))?,
+        ),
+        "datetimeadd" => {
+            let (Some(base), Some(duration)) = (string_at(0)?, string_at(1)?) else {
+                return Err(ctx.arity(args));
+            };
+            Value::String(
+                date::date_time_add(base, duration, string_at(2)?).map_err(|f| ctx.named(f))?,
+            )
+        }
+        "datetimetoepoch" => Value::from(
+            date::date_time_to_epoch(ctx.string(ctx.one(args)?)?).map_err(|f| ctx.named(f))?,
+        ),
+        _ => Value::String(
+            date::date_time_from_epoch(ctx.integer(ctx.one(args)?)?).map_err(|f| ctx.named(f))?,
+        ),
+    };
+    Ok(ctx.val(value))
+}
+
+/// The string arguments of a resource ID function; Unknown for nulls and numbers, whose
+/// conversion is not confirmed.
+fn id_texts<'v>(ctx: &Ctx<'_>, args: &'v [Val]) -> Result<Vec<&'v str>, Fail> {
+    let mut texts = Vec::with_capacity(args.len());
+    for arg in args {
+        match &arg.value {
+            Value::String(text) => texts.push(text.as_str()),
+            Value::Null | Value::Number(_) => {
+                return Err(ctx.unsure(format!(
+                    "with {} among its arguments: ARM's answer is not confirmed",
+                    describe(&arg.value)
+                )))
+            }
+            other => {
+                return Err(ctx.error(format!("expects string arguments, got {}", describe(other))))
+            }
+        }
+    }
+    Ok(texts)
+}
+
+/// `/providers/{namespace}/{type}/{name}[/{type}/{name}...]` for a resource type and its names.
+fn provider_path(ctx: &Ctx<'_>, resource_type: &str, names: &[&str]) -> Result<String, Fail> {
+    let mut segments = resource_type.split('/');
+    let namespace = segments.next().unwrap_or_default();
+    let types: Vec<&str> = segments.collect();
+    if namespace.is_empty() || types.is_empty() || types.iter().any(|segment| segment.is_empty()) {
+        return Err(ctx.unsure(format!(
+            "with the resource type `{resource_type}`, which has an empty segment: ARM's answer \
+             is not confirmed"
+        )));
+    }
+    if names.iter().any(|name| name.contains('/')) {
+        return Err(ctx.unsure("with a name that contains `/`: how ARM splits it is not confirmed"));
+    }
+    if names.len() != types.len() {
+        return Err(ctx.error(format!(
+            "got {} name(s) for the resource type `{resource_type}`, which needs {}",
+            names.len(),
+            types.len()
+        )));
+    }
+    let mut path = format!("/providers/{namespace}");
+    for (segment, name) in types.iter().zip(names) {
+        path.push('/');
+        path.push_str(segment);
+        path.push('/');
+        path.push_str(name);
+    }
+    Ok(path)
+}
+
+/// `extensionResourceId(resourceId, resourceType, names...)`: the extension's path after the ID
+/// of the resource it extends.
+fn extension_resource_id(ctx: &Ctx<'_>, args: &[Val]) -> Result<Val, Fail> {
+    let texts = id_texts(ctx, args)?;
+    let Some((base, rest)) = texts.split_first() else {
+        return Err(ctx.arity(args));
+    };
+    let Some((resource_type, names)) = rest.split_first() else {
+        return Err(ctx.arity(args));
+    };
+    if base.is_empty() || base.ends_with('/') {
+        return Err(ctx.unsure(format!(
+            "with the resource ID `{base}`: how ARM joins it is not confirmed"
+        )));
+    }
+    let path = provider_path(ctx, resource_type, names)?;
+    Ok(ctx.val(Value::String(format!("{base}{path}"))))
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Scoped {
+    Tenant,
+    ManagementGroup,
+}
+
+/// `tenantResourceId(resourceType, names...)` and
+/// `managementGroupResourceId([managementGroupId], resourceType, names...)`; without its group,
+/// the latter is the deployment's, known only at deployment.
+fn scoped_resource_id(ctx: &Ctx<'_>, args: &[Val], scoped: Scoped) -> Result<Val, Fail> {
+    let texts = id_texts(ctx, args)?;
+    let leading = usize::from(scoped == Scoped::ManagementGroup);
+    let Some(type_at) = texts
+        .iter()
+        .position(|text| text.contains('/'))
+        .filter(|&at| at <= leading)
+    else {
+        return Err(ctx.error(format!(
+            "needs a resource type such as `Microsoft.Authorization/roleDefinitions` among its \
+             first {} argument(s)",
+            leading + 1
+        )));
+    };
+    let (lead, rest) = texts.split_at(type_at);
+    let Some((resource_type, names)) = rest.split_first() else {
+        return Err(ctx.error("needs a resource type"));
+    };
+    let path = provider_path(ctx, resource_type, names)?;
+    let id =
+        match (scoped, lead) {
+            (Scoped::Tenant, _) => path,
+            (Scoped::ManagementGroup, [group]) => {
+                format!("/providers/Microsoft.Management/managementGroups/{group}{path}")
+            }
+            (Scoped::ManagementGroup, _) => return Err(ctx.unsure(
+                "without a management group: the deployment's management group is known only at \
+                 deployment",
+            )),
+        };
+    Ok(ctx.val(Value::String(id)))
+}
+
 fn string(ctx: &Ctx<'_>, arg: &Val) -> Result<Val, Fail> {
     if let Some(text) = scalar_text(&arg.value) {
         return Ok(ctx.val(Value::String(text)));
@@ -616,8 +918,12 @@ fn first_or_last(ctx: &Ctx<'_>, args: Vec<Val>, last: bool) -> Result<Val, Fail>
             } else {
                 items.into_iter().next()
             };
-            item.map(|value| ctx.val(value))
-                .ok_or_else(|| ctx.unsure("of an empty array: ARM's answer is not confirmed"))
+            match item {
+                Some(value) => Ok(ctx.val(value)),
+                // Documented: `first()` of an empty array is null.
+                None if !last => Ok(ctx.val(Value::Null)),
+                None => Err(ctx.unsure("of an empty array: ARM's answer is not confirmed")),
+            }
         }
         Value::String(text) => {
             let c = if last {
@@ -632,6 +938,8 @@ fn first_or_last(ctx: &Ctx<'_>, args: Vec<Val>, last: bool) -> Result<Val, Fail>
                     "of text that starts or ends with a character outside the Basic \
                      Multilingual Plane: ARM's answer is not confirmed",
                 )),
+                // Documented: `first()` of an empty string is an empty string.
+                None if !last => Ok(ctx.val(Value::String(String::new()))),
                 None => Err(ctx.unsure("of an empty string: ARM's answer is not confirmed")),
             }
         }
@@ -645,7 +953,7 @@ fn first_or_last(ctx: &Ctx<'_>, args: Vec<Val>, last: bool) -> Result<Val, Fail>
 
 /// .NET's `String.Split(string[], StringSplitOptions.None)`: at each position the first
 /// separator (in the given order) that matches splits; empty separators never match.
-fn split_dotnet(text: &str, separators: &[&str]) -> Vec<Value> {
+fn split_dotnet<'t>(text: &'t str, separators: &[&str]) -> Vec<&'t str> {
     let separators: Vec<&str> = separators
         .iter()
         .copied()
@@ -653,26 +961,19 @@ fn split_dotnet(text: &str, separators: &[&str]) -> Vec<Value> {
         .collect();
     let mut parts = Vec::new();
     let mut piece_start = 0;
-    let mut at = 0;
-    while at < text.len() {
+    let mut skip_to = 0;
+    for (at, _) in text.char_indices() {
+        if at < skip_to {
+            continue;
+        }
         let rest = text.get(at..).unwrap_or_default();
-        let matched = separators
-            .iter()
-            .find(|separator| rest.starts_with(**separator));
-        match matched {
-            Some(separator) if text.is_char_boundary(at) => {
-                parts.push(Value::String(
-                    text.get(piece_start..at).unwrap_or_default().to_owned(),
-                ));
-                at += separator.len();
-                piece_start = at;
-            }
-            _ => at += 1,
+        if let Some(separator) = separators.iter().find(|s| rest.starts_with(**s)) {
+            parts.push(text.get(piece_start..at).unwrap_or_default());
+            skip_to = at + separator.len();
+            piece_start = skip_to;
         }
     }
-    parts.push(Value::String(
-        text.get(piece_start..).unwrap_or_default().to_owned(),
-    ));
+    parts.push(text.get(piece_start..).unwrap_or_default());
     parts
 }
 
@@ -709,7 +1010,20 @@ fn split(ctx: &Ctx<'_>, args: &[Val]) -> Result<Val, Fail> {
                 )))
             }
         };
-    Ok(ctx.val(Value::Array(split_dotnet(text, &separators))))
+    // Each position of the text may be compared with every separator.
+    let separators_len: usize = separators.iter().map(|separator| separator.len()).sum();
+    ctx.charge((text.len() as u64).saturating_mul(separators_len as u64))?;
+    let parts = split_dotnet(text, &separators);
+    // Each part is a string of the array: its quotes and a comma.
+    let json_len: usize = parts.iter().map(|part| part.len() + 3).sum();
+    if limits::too_long(json_len as u64) {
+        return Err(Fail::Error(limits::too_big()));
+    }
+    let parts = parts
+        .into_iter()
+        .map(|part| Value::String(part.to_owned()))
+        .collect();
+    Ok(ctx.val(Value::Array(parts)))
 }
 
 fn replace(ctx: &Ctx<'_>, args: &[Val]) -> Result<Val, Fail> {
@@ -738,6 +1052,10 @@ fn replace(ctx: &Ctx<'_>, args: &[Val]) -> Result<Val, Fail> {
              it makes a difference"
         )));
     }
+    let grown = (exact.len() as u64).saturating_mul(new.len() as u64);
+    if limits::too_long((text.len() as u64).saturating_add(grown)) {
+        return Err(Fail::Error(limits::too_big()));
+    }
     Ok(ctx.val(Value::String(text.replace(old, new))))
 }
 
@@ -756,6 +1074,8 @@ fn merge(
             }
             continue;
         }
+        // Comparing the key with every other one: quadratic, so paid for.
+        ctx.charge(target.len() as u64 * limits::KEY_COMPARISON_COST)?;
         if target
             .keys()
             .any(|other| equal_ignoring_case(other, &key) != Some(false))
@@ -792,6 +1112,7 @@ fn union(ctx: &Ctx<'_>, args: Vec<Val>) -> Result<Val, Fail> {
             for item in more {
                 let mut seen = false;
                 for existing in &items {
+                    ctx.charge(limits::NODE_COST)?;
                     match deep_equal(existing, &item) {
                         Some(true) => {
                             seen = true;

@@ -1,11 +1,15 @@
 //! Evaluation of a parsed expression: argument order, Unknown propagation, the lazy functions
-//! (`if`, `and`, `or`, `coalesce`) and the `.name` / `[index]` accessors.
+//! (`if`, `and`, `or`, `coalesce`), the `.name` / `[index]` accessors and the bounds on what
+//! values and work an evaluation may take (see `limits`). The lambda functions live in `lambda`.
 
+use std::cell::RefCell;
 use std::ops::Range;
 
 use serde_json::Value;
 
 use super::builtins;
+use super::lambda;
+use super::limits::{self, Budget, MAX_WORK, NODE_COST};
 use super::parse::Node;
 use super::value::{describe, equal_ignoring_case};
 use super::{Evaluated, ExprError, Scope};
@@ -40,10 +44,15 @@ pub(super) enum Fail {
     Unknown(String),
 }
 
-type Res = Result<Out, ExprError>;
+pub(super) type Res = Result<Out, ExprError>;
 
 pub(super) fn evaluate(node: &Node, scope: &dyn Scope) -> Result<Evaluated, ExprError> {
-    Ok(match (Evaluator { scope }).eval(node)? {
+    let evaluator = Evaluator {
+        scope,
+        budget: Budget::new(MAX_WORK),
+        locals: RefCell::new(Vec::new()),
+    };
+    Ok(match evaluator.eval(node)? {
         Out::Known(val) => Evaluated::Known(val.value),
         Out::Unknown(unknown) => Evaluated::Unknown {
             reason: unknown.reason,
@@ -60,7 +69,7 @@ pub(super) fn from_scope(evaluated: Evaluated) -> Result<Val, Fail> {
     }
 }
 
-fn fail_at(fail: Fail, span: Range<usize>) -> Res {
+pub(super) fn fail_at(fail: Fail, span: Range<usize>) -> Res {
     match fail {
         Fail::Error(message) => Err(ExprError { message, span }),
         Fail::Unknown(reason) => Ok(Out::Unknown(Unknown { reason, span })),
@@ -81,12 +90,38 @@ fn widen(unknown: Unknown, base: &Node, span: &Range<usize>) -> Out {
     })
 }
 
-struct Evaluator<'a> {
-    scope: &'a dyn Scope,
+/// A variable of the lambdas being evaluated (`lambdaVariables('x')`).
+#[derive(Debug)]
+pub(super) struct Local {
+    pub(super) name: String,
+    pub(super) val: Val,
+}
+
+pub(super) struct Evaluator<'a> {
+    pub(super) scope: &'a dyn Scope,
+    pub(super) budget: Budget,
+    /// The variables of the enclosing lambdas, innermost last.
+    pub(super) locals: RefCell<Vec<Local>>,
 }
 
 impl Evaluator<'_> {
-    fn eval(&self, node: &Node) -> Res {
+    pub(super) fn eval(&self, node: &Node) -> Res {
+        let Some(_active) = limits::Active::enter() else {
+            return Ok(Out::Unknown(Unknown {
+                reason: limits::too_nested(),
+                span: node.span(),
+            }));
+        };
+        if !self.budget.charge(NODE_COST) {
+            return Ok(Out::Unknown(Unknown {
+                reason: limits::exhausted(),
+                span: node.span(),
+            }));
+        }
+        self.eval_node(node)
+    }
+
+    fn eval_node(&self, node: &Node) -> Res {
         match node {
             Node::Str { value, .. } => Ok(known(Value::String(value.clone()))),
             Node::Int { value, .. } => Ok(known(Value::from(*value))),
@@ -120,6 +155,19 @@ impl Evaluator<'_> {
             "and" => return self.call_and_or(name, args, span, false),
             "or" => return self.call_and_or(name, args, span, true),
             "coalesce" => return self.call_coalesce(args, span),
+            "lambda" => {
+                return fail_at(
+                    Fail::Error(format!(
+                        "`{name}()` can only be an argument of {}",
+                        lambda::TAKERS
+                    )),
+                    span.clone(),
+                )
+            }
+            "lambdavariables" => return self.call_lambda_variables(name, args, span),
+            _ if lambda::takes_lambdas(&lower) => {
+                return self.call_with_lambdas(&lower, name, args, span)
+            }
             _ => {}
         }
         // Everything else evaluates all its arguments first, as ARM does: an error anywhere in
@@ -134,11 +182,11 @@ impl Evaluator<'_> {
                 }
             }
         }
-        if let Some(reason) = builtins::never_known(&lower, name) {
-            return fail_at(Fail::Unknown(reason), span.clone());
-        }
         if let Err(fail) = builtins::check_arity(&lower, name, args.len()) {
             return fail_at(fail, span.clone());
+        }
+        if let Some(reason) = builtins::never_known(&lower, name) {
+            return fail_at(Fail::Unknown(reason), span.clone());
         }
         if let Some(unknown) = first_unknown {
             return Ok(Out::Unknown(unknown));
@@ -147,10 +195,83 @@ impl Evaluator<'_> {
             scope: self.scope,
             name,
             open: values.iter().any(|val| val.open),
+            budget: &self.budget,
         };
         match builtins::call(&ctx, &lower, values) {
-            Ok(val) => Ok(Out::Known(val)),
+            Ok(val) => self.admit(val, builtins::gives_scope_value(&lower), span),
             Err(fail) => fail_at(fail, span.clone()),
+        }
+    }
+
+    /// Checks a value a call gave against the bounds, and pays for it: it was built or copied.
+    /// `from_scope`: the value comes from the scope, not from the template.
+    pub(super) fn admit(&self, val: Val, from_scope: bool, span: &Range<usize>) -> Res {
+        let unknown = |reason: String| {
+            Ok(Out::Unknown(Unknown {
+                reason,
+                span: span.clone(),
+            }))
+        };
+        match limits::measure(&val.value) {
+            Ok(size) if self.budget.charge(size.cost()) => Ok(Out::Known(val)),
+            Ok(_) => unknown(limits::exhausted()),
+            Err(oversize) if from_scope => unknown(format!(
+                "{}; cmk-check does not evaluate such values",
+                oversize.message().replace("would exceed", "exceeds")
+            )),
+            Err(oversize) => Err(ExprError {
+                message: oversize.message(),
+                span: span.clone(),
+            }),
+        }
+    }
+
+    /// `lambdaVariables('name')`: the innermost lambda variable of that name.
+    fn call_lambda_variables(&self, name: &str, args: &[Node], span: &Range<usize>) -> Res {
+        let [arg] = args else {
+            return Err(ExprError {
+                message: format!("`{name}()` takes 1 argument, got {}", args.len()),
+                span: span.clone(),
+            });
+        };
+        let wanted = match self.eval(arg)? {
+            Out::Unknown(unknown) => return Ok(Out::Unknown(unknown)),
+            Out::Known(Val {
+                value: Value::String(wanted),
+                ..
+            }) => wanted,
+            Out::Known(other) => {
+                return Err(ExprError {
+                    message: format!(
+                        "`{name}()` expects the name of a lambda variable, got {}",
+                        describe(&other.value)
+                    ),
+                    span: span.clone(),
+                })
+            }
+        };
+        let found = {
+            let locals = self.locals.borrow();
+            let exact = locals.iter().rev().find(|local| local.name == wanted);
+            exact
+                .or_else(|| {
+                    locals
+                        .iter()
+                        .rev()
+                        .find(|local| equal_ignoring_case(&local.name, &wanted) == Some(true))
+                })
+                .map(|local| local.val.clone())
+        };
+        match found {
+            Some(val) => self.admit(val, true, span),
+            None if self.locals.borrow().is_empty() => Err(ExprError {
+                message: format!("`{name}()` is used outside of a lambda"),
+                span: span.clone(),
+            }),
+            None => Err(ExprError {
+                message: format!("no enclosing lambda has a variable `{wanted}`"),
+                span: span.clone(),
+            }),
         }
     }
 
@@ -298,7 +419,7 @@ impl Evaluator<'_> {
     }
 }
 
-fn known(value: Value) -> Out {
+pub(super) fn known(value: Value) -> Out {
     Out::Known(Val { value, open: false })
 }
 

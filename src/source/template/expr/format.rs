@@ -3,6 +3,7 @@
 use serde_json::Value;
 
 use super::eval::Fail;
+use super::limits;
 use super::value::utf16_len;
 
 /// Widths and precisions above this would build strings far beyond ARM's own limits.
@@ -43,6 +44,9 @@ pub(super) fn format(format: &str, args: &[Value]) -> Result<String, Fail> {
                 })?;
                 let text = format_argument(arg, item.spec.as_deref())?;
                 pad(&mut out, &text, item.width, item.left)?;
+                if limits::too_long(out.len() as u64) {
+                    return Err(Fail::Error(limits::too_big()));
+                }
             }
             c => {
                 out.push(c);

@@ -3,10 +3,8 @@
 
 use std::ops::Range;
 
+use super::limits::{MAX_DEPTH, MAX_EXPRESSION_CHARS};
 use super::ExprError;
-
-/// Deeper nesting is refused rather than risking the stack.
-const MAX_DEPTH: usize = 100;
 
 #[derive(Debug, Clone, PartialEq)]
 pub(super) enum Node {
@@ -100,6 +98,13 @@ fn error(message: impl Into<String>, span: Range<usize>) -> ExprError {
     }
 }
 
+fn too_deep(span: Range<usize>) -> ExprError {
+    error(
+        format!("the expression is nested more than {MAX_DEPTH} levels deep, cmk-check's limit"),
+        span,
+    )
+}
+
 /// ARM's identifier characters: letters, digits, `$` and `_`.
 fn is_identifier_char(c: char) -> bool {
     c.is_alphanumeric() || c == '$' || c == '_'
@@ -112,6 +117,12 @@ pub(super) fn parse(raw: &str) -> Result<Node, ExprError> {
     let body = raw
         .get(1..body_end)
         .ok_or_else(|| error("not an expression", whole.clone()))?;
+    if let Some(beyond) = beyond_length(body) {
+        return Err(error(
+            format!("the expression is longer than {MAX_EXPRESSION_CHARS} characters, ARM's limit"),
+            1 + beyond..body_end,
+        ));
+    }
     let tokens = scan(body, 1, body_end..raw.len())?;
     if tokens.first().is_some_and(|token| token.tok == Tok::End) {
         return Err(error("the expression is empty", whole));
@@ -125,7 +136,7 @@ pub(super) fn parse(raw: &str) -> Result<Node, ExprError> {
         pos: 0,
         end,
     };
-    let node = parser.expression(0)?;
+    let (node, _) = parser.expression(0)?;
     let next = parser.next();
     if next.tok != Tok::End {
         return Err(error(
@@ -137,6 +148,22 @@ pub(super) fn parse(raw: &str) -> Result<Node, ExprError> {
         ));
     }
     Ok(node)
+}
+
+/// The byte offset, in `text`, of its first character beyond ARM's limit on an expression's length
+/// (counted in UTF-16 code units, as .NET counts characters).
+pub(super) fn beyond_length(text: &str) -> Option<usize> {
+    if text.len() <= MAX_EXPRESSION_CHARS {
+        return None;
+    }
+    let mut units = 0;
+    for (at, c) in text.char_indices() {
+        units += c.len_utf16();
+        if units > MAX_EXPRESSION_CHARS {
+            return Some(at);
+        }
+    }
+    None
 }
 
 /// Splits `body` (which starts at byte `offset` of the template string) into tokens; the last
@@ -311,23 +338,29 @@ impl Parser {
         }
     }
 
-    fn expression(&mut self, depth: usize) -> Result<Node, ExprError> {
+    /// An expression and the height of its tree. `depth` is how deep it sits in the whole tree
+    /// as far as the parser knows (the accessors that may follow an enclosing call come later):
+    /// checking it keeps the recursion bounded, checking heights keeps the whole tree bounded.
+    fn expression(&mut self, depth: usize) -> Result<(Node, usize), ExprError> {
         let token = self.next();
-        if depth > MAX_DEPTH {
-            return Err(error(
-                format!("the expression is nested more than {MAX_DEPTH} levels deep"),
-                token.span,
-            ));
+        if depth >= MAX_DEPTH {
+            return Err(too_deep(token.span));
         }
         match token.tok {
-            Tok::Str(value) => Ok(Node::Str {
-                value,
-                span: token.span,
-            }),
-            Tok::Int(value) => Ok(Node::Int {
-                value,
-                span: token.span,
-            }),
+            Tok::Str(value) => Ok((
+                Node::Str {
+                    value,
+                    span: token.span,
+                },
+                1,
+            )),
+            Tok::Int(value) => Ok((
+                Node::Int {
+                    value,
+                    span: token.span,
+                },
+                1,
+            )),
             Tok::Ident(name) => self.call(name, token.span, depth),
             other => Err(error(
                 format!(
@@ -344,7 +377,7 @@ impl Parser {
         mut name: String,
         name_span: Range<usize>,
         depth: usize,
-    ) -> Result<Node, ExprError> {
+    ) -> Result<(Node, usize), ExprError> {
         if self.peek().tok == Tok::Dot {
             // `namespace.function(...)`: a user-defined function.
             self.next();
@@ -365,10 +398,13 @@ impl Parser {
                 }
             }
         } else if self.peek().tok != Tok::LParen && (name == "true" || name == "false") {
-            return Ok(Node::Bool {
-                value: name == "true",
-                span: name_span,
-            });
+            return Ok((
+                Node::Bool {
+                    value: name == "true",
+                    span: name_span,
+                },
+                1,
+            ));
         }
         if self.peek().tok != Tok::LParen {
             let found = self.next();
@@ -382,11 +418,17 @@ impl Parser {
         }
         self.next();
         let mut args = Vec::new();
+        let mut height = 1;
         let close = if self.peek().tok == Tok::RParen {
             self.next()
         } else {
             loop {
-                args.push(self.expression(depth + 1)?);
+                let (arg, arg_height) = self.expression(depth + 1)?;
+                if arg_height >= MAX_DEPTH {
+                    return Err(too_deep(arg.span()));
+                }
+                args.push(arg);
+                height = height.max(arg_height + 1);
                 let token = self.next();
                 match token.tok {
                     Tok::Comma => continue,
@@ -408,8 +450,14 @@ impl Parser {
             args,
             span: name_span.start..close.span.end,
         };
+        // The accessors wrap the call one level each: the tree grows here without recursion, so
+        // its height is checked before each new level is built.
         loop {
-            match self.peek().tok {
+            let accessor = self.peek().clone();
+            if matches!(accessor.tok, Tok::Dot | Tok::LBracket) && height >= MAX_DEPTH {
+                return Err(too_deep(accessor.span));
+            }
+            match accessor.tok {
                 Tok::Dot => {
                     self.next();
                     let token = self.next();
@@ -428,10 +476,11 @@ impl Parser {
                         name: property,
                         span,
                     };
+                    height += 1;
                 }
                 Tok::LBracket => {
                     self.next();
-                    let index = self.expression(depth + 1)?;
+                    let (index, index_height) = self.expression(depth + 1)?;
                     let close = self.expect(&Tok::RBracket, "`]`")?;
                     let span = node.span().start..close.span.end;
                     node = Node::Index {
@@ -439,8 +488,12 @@ impl Parser {
                         index: Box::new(index),
                         span,
                     };
+                    height = height.max(index_height) + 1;
+                    if height > MAX_DEPTH {
+                        return Err(too_deep(close.span));
+                    }
                 }
-                _ => return Ok(node),
+                _ => return Ok((node, height)),
             }
         }
     }

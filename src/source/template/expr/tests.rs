@@ -1,7 +1,10 @@
 //! Unit tests of the expression evaluator.
 
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::{
@@ -28,6 +31,8 @@ struct TestScope {
     /// Innermost loop first: (name, index).
     loops: Vec<(&'static str, i64)>,
     deployment_known: bool,
+    /// What `utcNow()` gives; `None` outside the default value of a parameter.
+    now: Option<DateTime<Utc>>,
 }
 
 impl TestScope {
@@ -59,6 +64,15 @@ impl TestScope {
             variables,
             loops: vec![("keys", 2), ("vaults", 5)],
             deployment_known: true,
+            now: None,
+        }
+    }
+
+    /// As in the default value of a parameter, deployed at `now`.
+    fn in_default_value(now: &str) -> Self {
+        TestScope {
+            now: Some(instant(now)),
+            ..TestScope::new()
         }
     }
 
@@ -141,6 +155,17 @@ impl Scope for TestScope {
             unknown_from_scope("the target resource group is not known yet")
         }
     }
+
+    fn deployment_time(&self) -> Option<DateTime<Utc>> {
+        self.now
+    }
+}
+
+#[track_caller]
+fn instant(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text)
+        .unwrap_or_else(|e| panic!("{text}: {e}"))
+        .with_timezone(&Utc)
 }
 
 fn eval_in(raw: &str, scope: &TestScope) -> Result<Evaluated, ExprError> {
@@ -340,7 +365,10 @@ fn unknown_spans_point_at_the_cause() {
 
     let raw = "[listKeys(resourceId('Microsoft.Storage/storageAccounts', 'sa'), '2023-01-01').keys[0].value]";
     let (reason, spanned) = unknown(raw);
-    assert_eq!(reason, "function `listKeys` is not supported by cmk-check");
+    assert_eq!(
+        reason,
+        "`listKeys()` reads the resource's keys or settings at deployment"
+    );
     assert_eq!(spanned, inner(raw));
 
     // User-defined functions (what Bicep emits for `func`).
@@ -361,11 +389,32 @@ fn functions_that_depend_on_the_deployment() {
     assert!(reason.contains("known only at deployment"), "{reason}");
     let (reason, _) = unknown("[deployment().name]");
     assert!(reason.contains("known only at deployment"), "{reason}");
-    let (reason, spanned) = unknown("[concat('x', utcNow('u'))]");
-    assert_eq!(reason, "`utcNow()` changes every deployment");
-    assert_eq!(spanned, "utcNow('u')");
-    let (reason, _) = unknown("[newGuid()]");
-    assert_eq!(reason, "`newGuid()` changes every deployment");
+    let (reason, spanned) = unknown("[managementGroup().id]");
+    assert_eq!(reason, "the management group is known only at deployment");
+    assert_eq!(spanned, "managementGroup().id");
+    let (reason, _) = unknown("[deployer().objectId]");
+    assert!(reason.contains("known only at deployment"), "{reason}");
+    let (reason, spanned) =
+        unknown("[pickZones('Microsoft.Compute', 'virtualMachines', 'westus2')]");
+    assert!(reason.contains("zones"), "{reason}");
+    assert_eq!(
+        spanned,
+        "pickZones('Microsoft.Compute', 'virtualMachines', 'westus2')"
+    );
+    let (reason, _) = unknown("[providers('Microsoft.KeyVault', 'vaults').apiVersions[0]]");
+    assert!(reason.contains("registration"), "{reason}");
+    let (reason, _) =
+        unknown("[listSecrets(resourceId('Microsoft.Web/sites', 'app'), '2022-03-01')]");
+    assert!(reason.contains("at deployment"), "{reason}");
+    // ARM checks their arity whatever else is unknown.
+    let (message, spanned) = error("[tenant('x')]");
+    assert_eq!(message, "`tenant()` takes 0 arguments, got 1");
+    assert_eq!(spanned, "tenant('x')");
+    error("[pickZones('Microsoft.Compute', 'virtualMachines')]");
+    error_in(
+        "[newGuid(1)]",
+        &TestScope::in_default_value("2024-01-01T00:00:00Z"),
+    );
 }
 
 #[test]
@@ -792,7 +841,10 @@ fn first_and_last() {
     assert_eq!(known("[last('abc')]"), json!("c"));
     assert_eq!(known("[first('abc')]"), json!("a"));
     assert_eq!(known("[first('é!')]"), json!("é"));
-    unknown("[first(createArray())]");
+    // Documented: `first()` of an empty array is null, of an empty string an empty string.
+    assert_eq!(known("[first(createArray())]"), Value::Null);
+    assert_eq!(known("[first('')]"), json!(""));
+    unknown("[last(createArray())]");
     unknown("[last('')]");
     unknown("[last('a😀')]");
     let (message, spanned) = error("[last(1)]");
@@ -1381,9 +1433,61 @@ fn random_token_soup_never_panics() {
         "tenant()",
         "foo(",
         "ns.fn(",
+        "utcNow(",
+        "'u'",
+        "'yyyy-MM-ddTHH:mm:ssZ'",
+        "dateTimeAdd(",
+        "'2024-01-31T12:00:00Z'",
+        "'P1Y'",
+        "'-PT1.5S'",
+        "dateTimeToEpoch(",
+        "dateTimeFromEpoch(",
+        "base64(",
+        "base64ToString(",
+        "base64ToJson(",
+        "dataUri(",
+        "dataUriToString(",
+        "uri(",
+        "uriComponent(",
+        "uriComponentToString(",
+        "'%C3%A9'",
+        "indexOf(",
+        "lastIndexOf(",
+        "padLeft(",
+        "skip(",
+        "take(",
+        "join(",
+        "flatten(",
+        "intersection(",
+        "items(",
+        "objectKeys(",
+        "shallowMerge(",
+        "min(",
+        "max(",
+        "range(",
+        "range(0, 50)",
+        "indexFromEnd(",
+        "tryIndexFromEnd(",
+        "float(",
+        "extensionResourceId(",
+        "tenantResourceId(",
+        "managementGroupResourceId(",
+        "filter(",
+        "map(",
+        "reduce(",
+        "sort(",
+        "toObject(",
+        "groupBy(",
+        "mapValues(",
+        "lambda('x', ",
+        "lambda('a', 'b', ",
+        "lambdaVariables('x')",
+        "lambdaVariables('a')",
+        "lambdaVariables(",
+        "less(lambdaVariables('a'), lambdaVariables('b'))",
     ];
     let scope = TestScope::new();
-    let outside = TestScope::outside_loops();
+    let outside = TestScope::in_default_value("2024-02-29T23:59:59.9999999Z");
     let mut rng = Rng(0x2545_f491_4f6c_dd1d);
     for round in 0..20_000 {
         let count = 1 + rng.below(14);
@@ -1398,5 +1502,1523 @@ fn random_token_soup_never_panics() {
             .count()
             .saturating_sub(body.matches(')').count());
         check_never_panics(&format!("[{body}{}]", ")".repeat(open)), &scope);
+    }
+}
+
+// --- a template's scope -------------------------------------------------------------------------
+
+/// Parameter defaults and variables evaluated lazily, as the deployment does, with `utcNow()`
+/// allowed only while a default is evaluated.
+struct TemplateScope {
+    defaults: serde_json::Map<String, Value>,
+    variables: serde_json::Map<String, Value>,
+    now: DateTime<Utc>,
+    in_default: Cell<bool>,
+    cache: RefCell<HashMap<String, Evaluated>>,
+}
+
+impl TemplateScope {
+    fn new(defaults: Value, variables: Value, now: &str) -> Self {
+        let map = |value: Value| match value {
+            Value::Object(members) => members,
+            _ => serde_json::Map::new(),
+        };
+        TemplateScope {
+            defaults: map(defaults),
+            variables: map(variables),
+            now: instant(now),
+            in_default: Cell::new(false),
+            cache: RefCell::new(HashMap::new()),
+        }
+    }
+
+    fn lazily(&self, key: String, raw: &Value, in_default: bool) -> Evaluated {
+        if let Some(done) = self.cache.borrow().get(&key) {
+            return done.clone();
+        }
+        let outer = self.in_default.replace(in_default);
+        let value = match evaluate_value(raw, self) {
+            Ok((value, _)) => value,
+            Err((error, _)) => unknown_from_scope(&format!("{key} does not evaluate: {error}")),
+        };
+        self.in_default.set(outer);
+        self.cache.borrow_mut().insert(key, value.clone());
+        value
+    }
+}
+
+impl Scope for TemplateScope {
+    fn parameter(&self, name: &str) -> Option<Evaluated> {
+        let raw = self.defaults.get(name)?;
+        Some(self.lazily(format!("parameter {name}"), raw, true))
+    }
+
+    fn variable(&self, name: &str) -> Option<Evaluated> {
+        let raw = self.variables.get(name)?;
+        Some(self.lazily(format!("variable {name}"), raw, false))
+    }
+
+    fn resource_group(&self) -> Evaluated {
+        Evaluated::Known(json!({"id": format!("/subscriptions/{SUB}/resourceGroups/{RG}")}))
+    }
+
+    fn subscription(&self) -> Evaluated {
+        Evaluated::Known(json!({"subscriptionId": SUB}))
+    }
+
+    fn copy_index(&self, _: Option<&str>) -> Option<i64> {
+        None
+    }
+
+    fn reference(&self, target: &str, _: bool) -> Evaluated {
+        unknown_from_scope(&format!("`{target}` is created by this deployment"))
+    }
+
+    fn subscription_id(&self) -> Evaluated {
+        Evaluated::Known(json!(SUB))
+    }
+
+    fn resource_group_name(&self) -> Evaluated {
+        Evaluated::Known(json!(RG))
+    }
+
+    fn deployment_time(&self) -> Option<DateTime<Utc>> {
+        self.in_default.get().then_some(self.now)
+    }
+}
+
+// --- dates --------------------------------------------------------------------------------------
+
+#[track_caller]
+fn known_at(raw: &str, now: &str) -> Value {
+    match eval_in(raw, &TestScope::in_default_value(now)) {
+        Ok(Evaluated::Known(value)) => value,
+        other => panic!("{raw}: expected a known value, got {other:?}"),
+    }
+}
+
+#[test]
+fn utc_now_in_parameter_defaults() {
+    let now = "2019-03-05T17:53:18Z";
+    // Documented outputs.
+    assert_eq!(known_at("[utcNow()]", now), json!("20190305T175318Z"));
+    assert_eq!(known_at("[utcNow('d')]", now), json!("03/05/2019"));
+    assert_eq!(known_at("[utcNow('M d')]", now), json!("3 5"));
+    // .NET standard formats, invariant culture.
+    assert_eq!(
+        known_at("[utcNow('u')]", now),
+        json!("2019-03-05 17:53:18Z")
+    );
+    assert_eq!(known_at("[utcNow('s')]", now), json!("2019-03-05T17:53:18"));
+    assert_eq!(
+        known_at("[utcNow('o')]", "2019-03-05T17:53:18.1234567Z"),
+        json!("2019-03-05T17:53:18.1234567Z")
+    );
+    assert_eq!(
+        known_at("[utcNow('O')]", now),
+        json!("2019-03-05T17:53:18.0000000Z")
+    );
+    assert_eq!(
+        known_at("[utcNow('R')]", now),
+        json!("Tue, 05 Mar 2019 17:53:18 GMT")
+    );
+    assert_eq!(
+        known_at("[utcNow('D')]", now),
+        json!("Tuesday, 05 March 2019")
+    );
+    assert_eq!(
+        known_at("[utcNow('F')]", now),
+        json!("Tuesday, 05 March 2019 17:53:18")
+    );
+    assert_eq!(known_at("[utcNow('g')]", now), json!("03/05/2019 17:53"));
+    assert_eq!(known_at("[utcNow('t')]", now), json!("17:53"));
+    assert_eq!(known_at("[utcNow('Y')]", now), json!("2019 March"));
+    assert_eq!(known_at("[utcNow('m')]", now), json!("March 05"));
+    // Custom formats.
+    assert_eq!(known_at("[utcNow('yyyy-MM-dd')]", now), json!("2019-03-05"));
+    assert_eq!(
+        known_at("[utcNow('yyyy-MM-ddTHH:mm:ssZ')]", now),
+        json!("2019-03-05T17:53:18Z")
+    );
+    assert_eq!(
+        known_at("[utcNow('dddd, MMMM d')]", now),
+        json!("Tuesday, March 5")
+    );
+    assert_eq!(known_at("[utcNow('ddd MMM')]", now), json!("Tue Mar"));
+    assert_eq!(
+        known_at("[utcNow('hh:mm tt, h t')]", now),
+        json!("05:53 PM, 5 P")
+    );
+    assert_eq!(
+        known_at("[utcNow('y yy yyyyy')]", now),
+        json!("19 19 02019")
+    );
+    assert_eq!(known_at("[utcNow('%d')]", now), json!("5"));
+    assert_eq!(
+        known_at(r#"[utcNow('''year'' yyyy, "day" \d')]"#, now),
+        json!("year 2019, day d")
+    );
+    assert_eq!(known_at("[utcNow('K yyyy')]", now), json!("Z 2019"));
+    assert_eq!(
+        known_at("[utcNow('HH:mm:ss.fff')]", "2019-03-05T17:53:18.25Z"),
+        json!("17:53:18.250")
+    );
+
+    // Formats cmk-check is not sure of are Unknown, never guessed.
+    let scope = TestScope::in_default_value(now);
+    for format in [
+        "FF",
+        "zzz",
+        "x",
+        "",
+        "fffffffff",
+        "gg",
+        "HHH",
+        "ddddd",
+        "'open",
+    ] {
+        let raw = format!("[utcNow('{}')]", format.replace('\'', "''"));
+        let (reason, spanned) = unknown_in(&raw, &scope);
+        assert!(reason.starts_with("`utcNow()`"), "{raw}: {reason}");
+        assert_eq!(spanned, inner(&raw));
+    }
+    error_in("[utcNow(1)]", &scope);
+    error_in("[utcNow('u', 'x')]", &scope);
+}
+
+#[test]
+fn utc_now_outside_parameter_defaults_is_an_error() {
+    let (message, spanned) = error("[concat('x', utcNow('u'))]");
+    assert_eq!(
+        message,
+        "`utcNow()` is only allowed in the default value of a parameter"
+    );
+    assert_eq!(spanned, "utcNow('u')");
+    // Documented: `newGuid()` too is allowed only there, where it changes every deployment.
+    let (message, spanned) = error("[uniqueString(newGuid())]");
+    assert_eq!(
+        message,
+        "`newGuid()` is only allowed in the default value of a parameter"
+    );
+    assert_eq!(spanned, "newGuid()");
+    let scope = TestScope::in_default_value("2024-01-01T00:00:00Z");
+    let (reason, _) = unknown_in("[newGuid()]", &scope);
+    assert_eq!(reason, "`newGuid()` changes every deployment");
+}
+
+#[test]
+fn date_time_add_like_arm() {
+    // Documented: a year is 365 days and a month 30, leap years or not.
+    assert_eq!(
+        known("[dateTimeAdd('2023-01-01 00:00:00Z', 'P1Y')]"),
+        json!("2024-01-01T00:00:00Z")
+    );
+    assert_eq!(
+        known("[dateTimeAdd('2024-01-01 00:00:00Z', 'P1Y')]"),
+        json!("2024-12-31T00:00:00Z")
+    );
+    assert_eq!(
+        known("[dateTimeAdd('2023-02-01 00:00:00Z', 'P1M')]"),
+        json!("2023-03-03T00:00:00Z")
+    );
+    assert_eq!(
+        known("[dateTimeAdd('2024-02-01 00:00:00Z', 'P1M')]"),
+        json!("2024-03-02T00:00:00Z")
+    );
+    // Documented: a base time of 2020-04-07 14:53:14Z.
+    let base = "2020-04-07 14:53:14Z";
+    assert_eq!(
+        known(&format!("[dateTimeAdd('{base}', 'P3Y')]")),
+        json!("2023-04-07T14:53:14Z")
+    );
+    assert_eq!(
+        known(&format!("[dateTimeAdd('{base}', '-P9D')]")),
+        json!("2020-03-29T14:53:14Z")
+    );
+    assert_eq!(
+        known(&format!("[dateTimeAdd('{base}', 'PT1H')]")),
+        json!("2020-04-07T15:53:14Z")
+    );
+    assert_eq!(
+        known(&format!("[dateTimeAdd('{base}', 'PT1H', 'u')]")),
+        json!("2020-04-07 15:53:14Z")
+    );
+    assert_eq!(
+        known("[dateTimeAdd('2020-01-01T00:00:00Z', 'P1DT2H3M4S')]"),
+        json!("2020-01-02T02:03:04Z")
+    );
+    assert_eq!(
+        known("[dateTimeAdd('2020-01-01T00:00:00Z', 'P1Y2M3DT4H5M6S', 'yyyy-MM-dd HH:mm:ss')]"),
+        json!("2021-03-04 04:05:06")
+    );
+    assert_eq!(
+        known("[dateTimeAdd('2020-01-01T00:00Z', '-PT90M')]"),
+        json!("2019-12-31T22:30:00Z")
+    );
+    assert_eq!(
+        known("[dateTimeAdd('2020-01-01T00:00:00.5Z', 'PT1.5S', 'HH:mm:ss.fff')]"),
+        json!("00:00:02.000")
+    );
+    // utcNow()'s default form is read too.
+    assert_eq!(
+        known("[dateTimeAdd('20190305T175318Z', 'P1D')]"),
+        json!("2019-03-06T17:53:18Z")
+    );
+
+    // Never guessed: fractions without a format, offsets, other forms.
+    unknown("[dateTimeAdd('2020-01-01T00:00:00Z', 'PT1.5S')]");
+    let (reason, spanned) = unknown("[dateTimeAdd('2023-01-01T02:00:00+02:00', 'P1D')]");
+    assert!(reason.contains("not in UTC"), "{reason}");
+    assert_eq!(spanned, "dateTimeAdd('2023-01-01T02:00:00+02:00', 'P1D')");
+    unknown("[dateTimeAdd('2023-01-01T02:00:00+02:00', 'P1D', 'u')]");
+    for base in [
+        "2023-01-01T00:00:00",
+        "2023-01-01",
+        "next tuesday",
+        "2023-1-1T00:00:00Z",
+        "2023-01-01T00:00:00z",
+    ] {
+        let (reason, _) = unknown(&format!("[dateTimeAdd('{base}', 'P1D')]"));
+        assert!(reason.contains(base), "{base}: {reason}");
+    }
+    for duration in [
+        "P1W",
+        "p1d",
+        "P",
+        "PT",
+        "1D",
+        "P1.5D",
+        "PT1H2H",
+        "P1D1Y",
+        "P1DT",
+        "+P1D",
+        "P-1D",
+        "P1234567890123456789D",
+    ] {
+        let (reason, _) = unknown(&format!(
+            "[dateTimeAdd('2020-01-01T00:00:00Z', '{duration}')]"
+        ));
+        assert!(reason.contains(duration), "{duration}: {reason}");
+    }
+    unknown("[dateTimeAdd('9999-12-31T00:00:00Z', 'P1D')]");
+    unknown("[dateTimeAdd('0001-01-01T00:00:00Z', '-P1D')]");
+    unknown("[dateTimeAdd('2020-01-01T00:00:00Z', 'P999999999999999999Y')]");
+
+    // Impossible dates and times are errors, as for ARM.
+    let (message, spanned) = error("[dateTimeAdd('2023-02-30T00:00:00Z', 'P1D')]");
+    assert!(message.contains("not a valid date"), "{message}");
+    assert_eq!(spanned, "dateTimeAdd('2023-02-30T00:00:00Z', 'P1D')");
+    error("[dateTimeAdd('2023-01-01T25:00:00Z', 'P1D')]");
+    error("[dateTimeAdd('0000-01-01T00:00:00Z', 'P1D')]");
+    error("[dateTimeAdd(1, 'P1D')]");
+    error("[dateTimeAdd('2023-01-01T00:00:00Z')]");
+}
+
+#[test]
+fn epoch_conversions() {
+    // Documented pair.
+    assert_eq!(
+        known("[dateTimeToEpoch('2023-05-02T15:16:13Z')]"),
+        json!(1_683_040_573)
+    );
+    assert_eq!(
+        known("[dateTimeFromEpoch(1683040573)]"),
+        json!("2023-05-02T15:16:13Z")
+    );
+    assert_eq!(known("[dateTimeToEpoch('1970-01-01 00:00:00Z')]"), json!(0));
+    assert_eq!(
+        known("[dateTimeToEpoch('2023-01-01T02:00:00+02:00')]"),
+        json!(1_672_531_200)
+    );
+    assert_eq!(
+        known("[dateTimeToEpoch('20230101T000000Z')]"),
+        json!(1_672_531_200)
+    );
+    assert_eq!(
+        known("[dateTimeFromEpoch(-1)]"),
+        json!("1969-12-31T23:59:59Z")
+    );
+    assert_eq!(
+        known("[dateTimeFromEpoch(dateTimeToEpoch('2030-12-31T23:59:59Z'))]"),
+        json!("2030-12-31T23:59:59Z")
+    );
+    unknown("[dateTimeToEpoch('2023-05-02T15:16:13.5Z')]");
+    unknown("[dateTimeToEpoch('2023-05-02T15:16:13')]");
+    unknown("[dateTimeFromEpoch(mul(253402301, 1000))]");
+    error("[dateTimeToEpoch(5)]");
+    error("[dateTimeFromEpoch('5')]");
+    error("[dateTimeToEpoch('2023-13-01T00:00:00Z')]");
+}
+
+#[test]
+fn key_expiry_one_year_after_the_deployment() {
+    let template = TemplateScope::new(
+        json!({
+            "baseTime": "[utcNow('u')]",
+            "keyExpiration": "[dateTimeToEpoch(dateTimeAdd(utcNow(), 'P1Y'))]",
+        }),
+        json!({"notAllowed": "[utcNow()]"}),
+        "2024-06-01T12:00:00Z",
+    );
+    // The Bicep pattern: `param baseTime string = utcNow('u')`, then the key's `exp`.
+    let exp = evaluate_string(
+        "[dateTimeToEpoch(dateTimeAdd(parameters('baseTime'), 'P1Y'))]",
+        &template,
+    );
+    // 2024-06-01T12:00:00Z + 365 days.
+    assert_eq!(exp, Ok(Evaluated::Known(json!(1_748_779_200))));
+    // The quickstart's form, in a default value itself.
+    assert_eq!(
+        evaluate_string("[parameters('keyExpiration')]", &template),
+        Ok(Evaluated::Known(json!(1_748_779_200)))
+    );
+    // Outside a default value, ARM rejects `utcNow()`.
+    assert!(matches!(
+        evaluate_string("[utcNow()]", &template),
+        Err(ExprError { .. })
+    ));
+    let (reason, _) = match evaluate_string("[variables('notAllowed')]", &template) {
+        Ok(Evaluated::Unknown { reason, span }) => (reason, span),
+        other => panic!("expected an Unknown, got {other:?}"),
+    };
+    assert!(
+        reason.contains("only allowed in the default value"),
+        "{reason}"
+    );
+}
+
+// --- more string functions ----------------------------------------------------------------------
+
+#[test]
+fn base64_and_data_uris() {
+    // Documented.
+    assert_eq!(
+        known("[base64('one, two, three')]"),
+        json!("b25lLCB0d28sIHRocmVl")
+    );
+    assert_eq!(
+        known("[base64ToString('b25lLCB0d28sIHRocmVl')]"),
+        json!("one, two, three")
+    );
+    assert_eq!(
+        known("[base64ToJson('eyJvbmUiOiAiYSIsICJ0d28iOiAiYiJ9')]"),
+        json!({"one": "a", "two": "b"})
+    );
+    assert_eq!(
+        known("[dataUri('Hello')]"),
+        json!("data:text/plain;charset=utf8;base64,SGVsbG8=")
+    );
+    assert_eq!(
+        known("[dataUriToString('data:;base64,SGVsbG8sIFdvcmxkIQ==')]"),
+        json!("Hello, World!")
+    );
+    // UTF-8 throughout; .NET ignores white space in base64.
+    assert_eq!(known("[base64('é😀')]"), json!("w6nwn5iA"));
+    assert_eq!(known("[base64ToString('w6nw n5iA')]"), json!("é😀"));
+    assert_eq!(known("[base64ToString(base64(''))]"), json!(""));
+    assert_eq!(known("[base64ToJson('e30=')]"), json!({}));
+    assert_eq!(known("[dataUriToString(dataUri('é'))]"), json!("é"));
+
+    for raw in [
+        "[base64ToString('YQ')]",
+        "[base64ToString('YR==')]",
+        "[base64ToString('!!!!')]",
+        "[base64ToString('/w==')]",
+        "[base64ToJson('e2E6MX0=')]",
+        "[dataUriToString('data:text/plain,Hello')]",
+        "[dataUriToString('data:application/json;base64,e30=')]",
+        "[dataUriToString('data:;base64,w6k=')]",
+        "[dataUriToString('Hello')]",
+    ] {
+        let (_, spanned) = unknown(raw);
+        assert_eq!(spanned, inner(raw));
+    }
+    error("[base64(1)]");
+    error("[dataUri(createArray())]");
+    error("[base64ToString()]");
+}
+
+#[test]
+fn uri_functions() {
+    let url = "http://contoso.com/resources/nested/azuredeploy.json";
+    let encoded = "http%3A%2F%2Fcontoso.com%2Fresources%2Fnested%2Fazuredeploy.json";
+    // Documented.
+    assert_eq!(
+        known("[uri('http://contoso.com/resources/', 'nested/azuredeploy.json')]"),
+        json!(url)
+    );
+    assert_eq!(known(&format!("[uriComponent('{url}')]")), json!(encoded));
+    assert_eq!(
+        known(&format!("[uriComponentToString('{encoded}')]")),
+        json!(url)
+    );
+    for (base, relative, result) in [
+        (
+            "http://contoso.org/firstpath",
+            "myscript.sh",
+            "http://contoso.org/myscript.sh",
+        ),
+        (
+            "http://contoso.org/firstpath/",
+            "myscript.sh",
+            "http://contoso.org/firstpath/myscript.sh",
+        ),
+        (
+            "http://contoso.org/firstpath/azuredeploy.json",
+            "myscript.sh",
+            "http://contoso.org/firstpath/myscript.sh",
+        ),
+        (
+            "http://contoso.org/firstpath/azuredeploy.json/",
+            "myscript.sh",
+            "http://contoso.org/firstpath/azuredeploy.json/myscript.sh",
+        ),
+    ] {
+        assert_eq!(
+            known(&format!("[uri('{base}', '{relative}')]")),
+            json!(result)
+        );
+    }
+    assert_eq!(known("[uriComponent('é/ü')]"), json!("%C3%A9%2F%C3%BC"));
+    assert_eq!(known("[uriComponentToString('%c3%a9')]"), json!("é"));
+    assert_eq!(known("[uriComponent('a-b_c.d')]"), json!("a-b_c.d"));
+
+    for raw in [
+        // The documentation and RFC 3986 disagree on a leading `/`.
+        "[uri('http://contoso.org/firstpath/', '/myscript.sh')]",
+        "[uri('http://contoso.org', 'a.sh')]",
+        "[uri('HTTP://contoso.org/', 'a.sh')]",
+        "[uri('http://Contoso.org/', 'a.sh')]",
+        "[uri('http://contoso.org:8080/', 'a.sh')]",
+        "[uri('http://contoso.org/a?b=c', 'a.sh')]",
+        "[uri('http://contoso.org/', '../a.sh')]",
+        "[uri('http://contoso.org/', 'https://other.org/a.sh')]",
+        "[uri('ftp://contoso.org/', 'a.sh')]",
+        "[uri('http://contoso.org/', '')]",
+        "[uriComponent('a b')]",
+        "[uriComponent('a~b')]",
+        "[uriComponent('(a)')]",
+        "[uriComponentToString('a+b')]",
+        "[uriComponentToString('%zz')]",
+        "[uriComponentToString('%')]",
+        "[uriComponentToString('%FF')]",
+    ] {
+        let (_, spanned) = unknown(raw);
+        assert_eq!(spanned, inner(raw));
+    }
+    error("[uri('http://contoso.org/')]");
+    error("[uriComponent(1)]");
+}
+
+#[test]
+fn index_of_and_last_index_of() {
+    // Documented: without regard to case.
+    assert_eq!(known("[indexOf('test', 't')]"), json!(0));
+    assert_eq!(known("[lastIndexOf('test', 't')]"), json!(3));
+    assert_eq!(known("[indexOf('abcdef', 'CD')]"), json!(2));
+    assert_eq!(known("[lastIndexOf('abcdef', 'AB')]"), json!(0));
+    assert_eq!(known("[indexOf('abcdef', 'z')]"), json!(-1));
+    // UTF-16 indexes; letters without case are safe.
+    assert_eq!(known("[indexOf('日本語abc', 'B')]"), json!(4));
+    assert_eq!(known("[indexOf('😀ab', 'b')]"), json!(3));
+    assert_eq!(known("[indexOf('abc', '')]"), json!(0));
+    assert_eq!(
+        known("[indexOf(createArray('a', 'b', 'b'), 'b')]"),
+        json!(1)
+    );
+    assert_eq!(
+        known("[lastIndexOf(createArray('a', 'b', 'b'), 'b')]"),
+        json!(2)
+    );
+    assert_eq!(known("[indexOf(createArray(1, 2), 3)]"), json!(-1));
+    assert_eq!(
+        known("[indexOf(createArray(createObject('a', 1)), createObject('a', 1))]"),
+        json!(0)
+    );
+    unknown("[lastIndexOf('abc', '')]");
+    unknown("[indexOf('Éa', 'a')]");
+    unknown("[indexOf(createArray('A'), 'a')]");
+    unknown("[indexOf(createArray(1), json('1.0'))]");
+    error("[indexOf(1, 'a')]");
+    error("[indexOf('a', 1)]");
+}
+
+#[test]
+fn pad_skip_take_join() {
+    // Documented.
+    assert_eq!(known("[padLeft('123', 10, '0')]"), json!("0000000123"));
+    assert_eq!(known("[padLeft(7, 3, '0')]"), json!("007"));
+    assert_eq!(known("[padLeft('abc', 2)]"), json!("abc"));
+    assert_eq!(known("[padLeft('ab', 4)]"), json!("  ab"));
+    assert_eq!(known("[padLeft('😀', 3, '-')]"), json!("-😀"));
+    unknown("[padLeft('a', 3, 'ab')]");
+    unknown("[padLeft('a', 3, '')]");
+    unknown("[padLeft('a', -1)]");
+    error("[padLeft(true(), 3)]");
+    error("[padLeft('a', 'b')]");
+    let (message, spanned) = error("[length(padLeft('a', 2000000000, '0'))]");
+    assert!(message.contains("1048576 bytes"), "{message}");
+    assert_eq!(spanned, "padLeft('a', 2000000000, '0')");
+
+    // Documented.
+    let three = "createArray('one', 'two', 'three')";
+    assert_eq!(known(&format!("[skip({three}, 2)]")), json!(["three"]));
+    assert_eq!(known("[skip('one two three', 4)]"), json!("two three"));
+    assert_eq!(known(&format!("[take({three}, 2)]")), json!(["one", "two"]));
+    assert_eq!(known("[take('one two three', 2)]"), json!("on"));
+    assert_eq!(known("[skip('abc', -5)]"), json!("abc"));
+    assert_eq!(known("[take('abc', -1)]"), json!(""));
+    assert_eq!(known("[skip('abc', 10)]"), json!(""));
+    assert_eq!(
+        known(&format!("[take({three}, 10)]")),
+        json!(["one", "two", "three"])
+    );
+    assert_eq!(known("[take('a😀b', 3)]"), json!("a😀"));
+    unknown("[take('a😀b', 2)]");
+    unknown("[skip('abc', mul(100000, 100000))]");
+    error("[skip(1, 1)]");
+    error("[take('a', 'b')]");
+
+    // Documented.
+    assert_eq!(
+        known(&format!("[join({three}, ',')]")),
+        json!("one,two,three")
+    );
+    assert_eq!(known("[join(createArray(), ',')]"), json!(""));
+    unknown("[join(createArray('a', 1), ',')]");
+    error("[join('a', ',')]");
+    error("[join(createArray('a'), 1)]");
+}
+
+#[test]
+fn float_only_where_exact() {
+    assert_eq!(known("[float(3)]"), json!(3.0));
+    assert_eq!(known("[float('3.0')]"), json!(3.0));
+    assert_eq!(known("[float('1.5')]"), json!(1.5));
+    assert_eq!(known("[float('-0.25')]"), json!(-0.25));
+    assert_eq!(known("[float('0')]"), json!(0.0));
+    for text in [
+        "0.1",
+        "1e3",
+        " 1",
+        "-0",
+        "1.",
+        ".5",
+        "9007199254740993",
+        "abc",
+    ] {
+        unknown(&format!("[float('{text}')]"));
+    }
+    error("[float(true())]");
+}
+
+// --- more array and object functions ------------------------------------------------------------
+
+#[test]
+fn flatten_intersection_shallow_merge() {
+    assert_eq!(
+        known(
+            "[flatten(createArray(createArray(1, 2), createArray(), createArray(createArray(3))))]"
+        ),
+        json!([1, 2, [3]])
+    );
+    unknown("[flatten(createArray(1))]");
+    error("[flatten('a')]");
+
+    // Documented.
+    assert_eq!(
+        known(
+            "[intersection(createObject('one', 'a', 'two', 'b', 'three', 'c'), \
+             createObject('one', 'a', 'two', 'z', 'three', 'c'))]"
+        ),
+        json!({"one": "a", "three": "c"})
+    );
+    assert_eq!(
+        known("[intersection(createArray('one', 'two', 'three'), createArray('two', 'three'))]"),
+        json!(["two", "three"])
+    );
+    assert_eq!(
+        known("[intersection(createArray(1, 2, 3), createArray(3, 2), createArray(2))]"),
+        json!([2])
+    );
+    unknown("[intersection(createArray('a', 'a'), createArray('a'))]");
+    unknown("[intersection(createObject('a', 1), createObject('A', 1))]");
+    let (message, _) = error("[intersection(createArray(), createObject())]");
+    assert!(message.contains("only objects or only arrays"), "{message}");
+
+    assert_eq!(
+        known(
+            "[shallowMerge(createArray(createObject('a', 1, 'n', createObject('x', 1)), \
+             createObject('n', createObject('y', 2))))]"
+        ),
+        json!({"a": 1, "n": {"y": 2}})
+    );
+    assert_eq!(known("[shallowMerge(createArray())]"), json!({}));
+    unknown("[shallowMerge(createArray(createObject('a', 1), createObject('A', 2)))]");
+    unknown("[shallowMerge(createArray(1))]");
+    error("[shallowMerge(createObject())]");
+}
+
+#[test]
+fn items_and_object_keys() {
+    // Documented: sorted by key.
+    let entities = r#"json('{"item002": {"enabled": false, "number": 200}, "item001": {"enabled": true, "number": 300}}')"#;
+    assert_eq!(
+        known(&format!("[items({entities})]")),
+        json!([
+            {"key": "item001", "value": {"enabled": true, "number": 300}},
+            {"key": "item002", "value": {"enabled": false, "number": 200}},
+        ])
+    );
+    assert_eq!(
+        known(&format!("[items({entities})[0].key]")),
+        json!("item001")
+    );
+    assert_eq!(known("[items(createObject())]"), json!([]));
+    // Which order ARM's "alphabetical" sort gives these is not confirmed.
+    unknown("[items(createObject('b-1', 1, 'a', 2))]");
+    unknown("[items(createObject('a', 1, 'B', 2))]");
+    error("[items(createArray())]");
+
+    assert_eq!(
+        known("[objectKeys(createObject('a', 1, 'b', 2))]"),
+        json!(["a", "b"])
+    );
+    assert_eq!(
+        known("[objectKeys(createObject('only', 1))]"),
+        json!(["only"])
+    );
+    unknown("[objectKeys(createObject('b', 1, 'a', 2))]");
+    error("[objectKeys('a')]");
+}
+
+#[test]
+fn min_max_range_index_from_end() {
+    // Documented.
+    assert_eq!(known("[max(createArray(0, 3, 2, 5, 4))]"), json!(5));
+    assert_eq!(known("[max(0, 3, 2, 5, 4)]"), json!(5));
+    assert_eq!(known("[min(createArray(0, 3, 2, 5, 4))]"), json!(0));
+    assert_eq!(known("[min(0, 3, 2, 5, 4)]"), json!(0));
+    assert_eq!(known("[max(-1)]"), json!(-1));
+    unknown("[max(createArray())]");
+    unknown("[max(createArray(1), 2)]");
+    unknown("[min(createArray(1, json('1.5')))]");
+    error("[max('a')]");
+    error("[min(createArray('a'))]");
+    error("[min()]");
+
+    // Documented: `count` from 0 to 10,000, the sum at most 2,147,483,647.
+    assert_eq!(known("[range(5, 3)]"), json!([5, 6, 7]));
+    assert_eq!(known("[range(0, 0)]"), json!([]));
+    assert_eq!(known("[range(-2, 2)]"), json!([-2, -1]));
+    assert_eq!(known("[range(2147483646, 1)]"), json!([2_147_483_646]));
+    assert_eq!(known("[length(range(0, 10000))]"), json!(10_000));
+    let (message, spanned) = error("[range(0, 10001)]");
+    assert!(message.contains("10000"), "{message}");
+    assert_eq!(spanned, "range(0, 10001)");
+    error("[range(0, -1)]");
+    error("[range(2147483647, 1)]");
+    error("[range('0', 1)]");
+
+    assert_eq!(known("[indexFromEnd(createArray(1, 2, 3), 1)]"), json!(3));
+    assert_eq!(known("[indexFromEnd(createArray(1, 2, 3), 3)]"), json!(1));
+    assert_eq!(
+        known("[tryIndexFromEnd(createArray(1, 2, 3), 2)]"),
+        json!(2)
+    );
+    unknown("[indexFromEnd(createArray(1), 2)]");
+    unknown("[tryIndexFromEnd(createArray(1), 0)]");
+    unknown("[tryIndexFromEnd('abc', 1)]");
+    error("[indexFromEnd(createArray(1), 'a')]");
+}
+
+#[test]
+fn coalesce_and_equals_across_types() {
+    assert_eq!(known("[equals(1, '1')]"), json!(false));
+    assert_eq!(known("[equals(null(), null())]"), json!(true));
+    assert_eq!(
+        known("[equals(createArray(), createObject())]"),
+        json!(false)
+    );
+    assert_eq!(known("[equals(true(), 'True')]"), json!(false));
+    assert_eq!(
+        known("[equals(createObject('a', null()), createObject('a', null()))]"),
+        json!(true)
+    );
+    assert_eq!(known("[coalesce(null(), createArray())]"), json!([]));
+    assert_eq!(known("[coalesce(null(), false())]"), json!(false));
+    assert_eq!(known("[coalesce(null(), '')]"), json!(""));
+}
+
+#[test]
+fn resource_ids_of_other_scopes() {
+    assert_eq!(
+        known(
+            "[extensionResourceId(resourceId('Microsoft.KeyVault/vaults', 'kv'), \
+             'Microsoft.Authorization/roleAssignments', 'ra')]"
+        ),
+        json!(format!(
+            "/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.KeyVault/vaults/kv/\
+             providers/Microsoft.Authorization/roleAssignments/ra"
+        ))
+    );
+    assert_eq!(
+        known(
+            "[extensionResourceId('/subscriptions/s', 'Microsoft.Authorization/policyAssignments', \
+             'pa')]"
+        ),
+        json!("/subscriptions/s/providers/Microsoft.Authorization/policyAssignments/pa")
+    );
+    assert_eq!(
+        known("[tenantResourceId('Microsoft.Authorization/policyDefinitions', 'p')]"),
+        json!("/providers/Microsoft.Authorization/policyDefinitions/p")
+    );
+    assert_eq!(
+        known(
+            "[managementGroupResourceId('mg1', 'Microsoft.Authorization/policyDefinitions', 'p')]"
+        ),
+        json!(
+            "/providers/Microsoft.Management/managementGroups/mg1/providers/\
+             Microsoft.Authorization/policyDefinitions/p"
+        )
+    );
+    let (reason, _) =
+        unknown("[managementGroupResourceId('Microsoft.Authorization/policyDefinitions', 'p')]");
+    assert!(reason.contains("management group"), "{reason}");
+    unknown("[extensionResourceId('/x/', 'Microsoft.A/b', 'n')]");
+    unknown("[tenantResourceId('Microsoft.A/b', 'n/m')]");
+    unknown("[tenantResourceId('Microsoft.A/b', 1)]");
+    error("[extensionResourceId('/x', 'Microsoft.A/b')]");
+    error("[extensionResourceId('/x', 'Microsoft.A/b/c', 'n')]");
+    error("[tenantResourceId('x', 'Microsoft.A/b', 'n')]");
+    error("[tenantResourceId(createArray(), 'n')]");
+}
+
+// --- lambdas ------------------------------------------------------------------------------------
+
+/// The documentation's dogs, as a parameter.
+fn dogs_scope() -> TestScope {
+    let mut scope = TestScope::new();
+    scope.parameters.insert(
+        "dogs".to_owned(),
+        Evaluated::Known(json!([
+            {"name": "Evie", "age": 5, "interests": ["Ball", "Frisbee"]},
+            {"name": "Casper", "age": 3, "interests": ["Other dogs"]},
+            {"name": "Indy", "age": 2, "interests": ["Butter"]},
+            {"name": "Kira", "age": 8, "interests": ["Rubs"]},
+        ])),
+    );
+    scope
+}
+
+#[track_caller]
+fn known_dogs(raw: &str) -> Value {
+    match eval_in(raw, &dogs_scope()) {
+        Ok(Evaluated::Known(value)) => value,
+        other => panic!("{raw}: expected a known value, got {other:?}"),
+    }
+}
+
+#[test]
+fn lambda_functions_as_documented() {
+    let names = |value: Value| -> Vec<Value> {
+        value
+            .as_array()
+            .map(|dogs| dogs.iter().map(|dog| dog["name"].clone()).collect())
+            .unwrap_or_default()
+    };
+    let old = known_dogs(
+        "[filter(parameters('dogs'), lambda('dog', greaterOrEquals(lambdaVariables('dog').age, 5)))]",
+    );
+    assert_eq!(names(old), vec![json!("Evie"), json!("Kira")]);
+    assert_eq!(
+        known("[filter(range(0, 10), lambda('i', equals(0, mod(lambdaVariables('i'), 2))))]"),
+        json!([0, 2, 4, 6, 8])
+    );
+    assert_eq!(
+        known_dogs("[map(parameters('dogs'), lambda('dog', lambdaVariables('dog').name))]"),
+        json!(["Evie", "Casper", "Indy", "Kira"])
+    );
+    assert_eq!(
+        known_dogs(
+            "[map(parameters('dogs'), lambda('dog', format('Hello {0}!', lambdaVariables('dog').name)))]"
+        ),
+        json!(["Hello Evie!", "Hello Casper!", "Hello Indy!", "Hello Kira!"])
+    );
+    assert_eq!(
+        known_dogs(
+            "[map(range(0, length(parameters('dogs'))), lambda('i', createObject('i', \
+             lambdaVariables('i'), 'dog', parameters('dogs')[lambdaVariables('i')].name)))]"
+        ),
+        json!([
+            {"i": 0, "dog": "Evie"},
+            {"i": 1, "dog": "Casper"},
+            {"i": 2, "dog": "Indy"},
+            {"i": 3, "dog": "Kira"},
+        ])
+    );
+    let ages = "map(parameters('dogs'), lambda('dog', lambdaVariables('dog').age))";
+    let sum = "lambda('cur', 'next', add(lambdaVariables('cur'), lambdaVariables('next')))";
+    assert_eq!(
+        known_dogs(&format!("[reduce({ages}, 0, {sum})]")),
+        json!(18)
+    );
+    assert_eq!(
+        known_dogs(&format!("[reduce({ages}, 1, {sum})]")),
+        json!(19)
+    );
+    assert_eq!(
+        known(
+            "[reduce(createArray(createObject('foo', 123), createObject('bar', 456), \
+             createObject('baz', 789)), createObject(), lambda('cur', 'next', \
+             union(lambdaVariables('cur'), lambdaVariables('next'))))]"
+        ),
+        json!({"foo": 123, "bar": 456, "baz": 789})
+    );
+    let by_age = known_dogs(
+        "[sort(parameters('dogs'), lambda('a', 'b', less(lambdaVariables('a').age, \
+         lambdaVariables('b').age)))]",
+    );
+    assert_eq!(
+        names(by_age),
+        vec![json!("Indy"), json!("Casper"), json!("Evie"), json!("Kira")]
+    );
+    let keyed = known_dogs(
+        "[toObject(parameters('dogs'), lambda('entry', lambdaVariables('entry').name))]",
+    );
+    assert_eq!(keyed["Kira"]["age"], json!(8));
+    assert_eq!(keyed.as_object().map(|members| members.len()), Some(4));
+    assert_eq!(
+        known_dogs(
+            "[toObject(parameters('dogs'), lambda('entry', lambdaVariables('entry').name), \
+             lambda('entry', lambdaVariables('entry').age))]"
+        ),
+        json!({"Evie": 5, "Casper": 3, "Indy": 2, "Kira": 8})
+    );
+}
+
+#[test]
+fn more_lambda_functions() {
+    assert_eq!(
+        known(
+            "[groupBy(createArray('apple', 'avocado', 'banana'), lambda('x', \
+             substring(lambdaVariables('x'), 0, 1)))]"
+        ),
+        json!({"a": ["apple", "avocado"], "b": ["banana"]})
+    );
+    assert_eq!(
+        known(
+            "[mapValues(createObject('a', 1, 'b', 2), lambda('v', mul(lambdaVariables('v'), 10)))]"
+        ),
+        json!({"a": 10, "b": 20})
+    );
+    // Bicep's `(x, i) => ...`: the index as a second variable.
+    assert_eq!(
+        known(
+            "[map(createArray('a', 'b'), lambda('x', 'i', concat(lambdaVariables('x'), \
+             string(lambdaVariables('i')))))]"
+        ),
+        json!(["a0", "b1"])
+    );
+    assert_eq!(
+        known("[filter(createArray('a', 'b', 'c'), lambda('x', 'i', not(equals(lambdaVariables('i'), 1))))]"),
+        json!(["a", "c"])
+    );
+    assert_eq!(
+        known(
+            "[reduce(createArray(10, 20), 0, lambda('cur', 'next', 'i', add(lambdaVariables('cur'), \
+             lambdaVariables('i'))))]"
+        ),
+        json!(1)
+    );
+    // Nested lambdas see the variables of the enclosing ones; the innermost wins.
+    assert_eq!(
+        known(
+            "[map(createArray(1, 2), lambda('x', map(createArray(10, 20), lambda('y', \
+             add(lambdaVariables('x'), lambdaVariables('y'))))))]"
+        ),
+        json!([[11, 21], [12, 22]])
+    );
+    assert_eq!(
+        known("[map(createArray(1), lambda('x', map(createArray(2), lambda('x', lambdaVariables('x')))))]"),
+        json!([[2]])
+    );
+    // Over an empty array the body is never evaluated.
+    assert_eq!(
+        known("[map(createArray(), lambda('x', toLower(1)))]"),
+        json!([])
+    );
+    assert_eq!(
+        known("[sort(createArray(), lambda('a', 'b', true()))]"),
+        json!([])
+    );
+    assert_eq!(
+        known("[sort(createArray(3, 1, 2), lambda('a', 'b', less(lambdaVariables('a'), lambdaVariables('b'))))]"),
+        json!([1, 2, 3])
+    );
+}
+
+#[test]
+fn lambdas_where_arm_rejects_the_template() {
+    let (message, spanned) = error("[lambdaVariables('x')]");
+    assert!(message.contains("outside of a lambda"), "{message}");
+    assert_eq!(spanned, "lambdaVariables('x')");
+    let (message, spanned) = error("[concat('a', lambda('x', 'b'))]");
+    assert!(message.contains("can only be an argument"), "{message}");
+    assert_eq!(spanned, "lambda('x', 'b')");
+    let (message, spanned) = error("[map(createArray(1), 'notALambda')]");
+    assert!(message.contains("expects a lambda"), "{message}");
+    assert_eq!(spanned, "'notALambda'");
+    let (message, _) = error("[map(createArray(1), lambda('x', lambdaVariables('y')))]");
+    assert!(message.contains("`y`"), "{message}");
+    let (message, spanned) = error("[map(createArray(1), lambda('x', toLower(1)))]");
+    assert_eq!(message, "`toLower()` expects a string, got an integer");
+    assert_eq!(spanned, "toLower(1)");
+    let (message, _) = error("[map('a', lambda('x', 1))]");
+    assert!(message.contains("expects an array"), "{message}");
+    error("[map(createArray(1))]");
+    error("[reduce(createArray(1), lambda('a', 'b', 1))]");
+    error("[map(createArray(1), lambda('x'))]");
+    error("[mapValues(createArray(), lambda('x', 1))]");
+}
+
+#[test]
+fn lambdas_that_cannot_be_known() {
+    let (_, spanned) = unknown("[map(reference('mi').list, lambda('x', 1))]");
+    assert_eq!(spanned, "reference('mi').list");
+    let (_, spanned) = unknown("[map(createArray(1), lambda('x', reference('mi').x))]");
+    assert_eq!(spanned, "reference('mi').x");
+    // ARM's order for elements the comparison does not tell apart is not confirmed.
+    let raw = "[sort(createArray(1, 1), lambda('a', 'b', less(lambdaVariables('a'), lambdaVariables('b'))))]";
+    let (reason, spanned) = unknown(raw);
+    assert!(reason.contains("does not tell"), "{reason}");
+    assert_eq!(spanned, inner(raw));
+    unknown("[sort(createArray(1, 2), lambda('a', 'b', true()))]");
+    unknown("[sort(createArray(1, 2), lambda('a', 'b', 'yes'))]");
+    unknown("[filter(createArray(1), lambda('x', 1))]");
+    unknown("[map(createArray(1), lambda('x', 'y', 'z', 1))]");
+    unknown("[map(createArray(1), lambda(concat('x'), 1))]");
+    unknown("[toObject(createArray('a', 'A'), lambda('x', lambdaVariables('x')))]");
+    unknown("[toObject(createArray(1), lambda('x', lambdaVariables('x')))]");
+    unknown("[groupBy(createArray('a', 'A'), lambda('x', lambdaVariables('x')))]");
+    unknown("[map(null(), lambda('x', 1))]");
+    // The scope may know only part of an array's elements: missing properties stay Unknown.
+    let (_, spanned) =
+        unknown("[map(createArray(parameters('obj')), lambda('x', lambdaVariables('x').missing))]");
+    assert_eq!(spanned, "lambdaVariables('x').missing");
+    // Known ones are known.
+    assert_eq!(
+        known("[map(createArray(parameters('obj')), lambda('x', lambdaVariables('x').name))]"),
+        json!(["n"])
+    );
+}
+
+// --- bounds -------------------------------------------------------------------------------------
+
+/// Runs `check` on a thread with a small stack, so that deep recursion fails the test instead of
+/// passing on a large main stack; and in a bounded time.
+fn on_small_stack(check: impl FnOnce() + Send + 'static) {
+    let started = Instant::now();
+    let thread = std::thread::Builder::new()
+        .stack_size(4 << 20)
+        .spawn(check)
+        .unwrap_or_else(|e| panic!("{e}"));
+    if let Err(panic) = thread.join() {
+        std::panic::resume_unwind(panic);
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn twenty_thousand_indexers_fail_fast_without_overflow() {
+    on_small_stack(|| {
+        let raw = format!("[parameters('obj'){}]", "['x']".repeat(20_000));
+        let (message, spanned) = error(&raw);
+        assert!(
+            message.contains("longer than 24576 characters"),
+            "{message}"
+        );
+        // From the first character beyond the limit to the end of the expression.
+        assert_eq!(spanned.len(), raw.len() - 1 - 1 - 24_576);
+
+        // Within the length limit, the depth limit stops the chain at its 127th accessor.
+        let head = "[parameters('obj')";
+        let raw = format!("{head}{}]", "['x']".repeat(4_000));
+        let Err(ExprError { message, span }) = eval_in(&raw, &TestScope::new()) else {
+            panic!("expected an error");
+        };
+        assert!(message.contains("nested more than 128 levels"), "{message}");
+        assert_eq!(span.start, head.len() + 126 * 5);
+        assert_eq!(raw.get(span), Some("["));
+        let raw = format!("{head}{}]", ".x".repeat(12_000));
+        let (message, spanned) = error(&raw);
+        assert!(message.contains("nested more than 128 levels"), "{message}");
+        assert_eq!(spanned, ".");
+        // An index that is itself a deep chain counts too.
+        let raw = format!(
+            "[parameters('obj')[parameters('obj'){}]]",
+            "['x']".repeat(127)
+        );
+        error(&raw);
+    });
+}
+
+#[test]
+fn nesting_is_bounded_at_128_levels() {
+    on_small_stack(|| {
+        // 127 calls around a literal: 128 levels, the most allowed, evaluated on a small stack.
+        let raw = format!("[{}'A'{}]", "toLower(".repeat(127), ")".repeat(127));
+        assert_eq!(known(&raw), json!("a"));
+        let raw = format!("[{}'A'{}]", "toLower(".repeat(128), ")".repeat(128));
+        let (message, spanned) = error(&raw);
+        assert!(message.contains("nested more than 128 levels"), "{message}");
+        assert_eq!(spanned, "'A'");
+        let raw = format!("[parameters('obj'){}]", "['x']".repeat(126));
+        assert!(eval_in(&raw, &TestScope::new()).is_ok());
+        let raw = format!("[{}'a'{}]", "concat(".repeat(3_000), ")".repeat(3_000));
+        let (message, _) = error(&raw);
+        assert!(message.contains("nested"), "{message}");
+        // Lambdas nest within the same bound.
+        let mut raw = "lambdaVariables('x')".to_owned();
+        for _ in 0..40 {
+            raw = format!("first(map(createArray(1), lambda('x', {raw})))");
+        }
+        assert_eq!(known(&format!("[{raw}]")), json!(1));
+    });
+}
+
+#[test]
+fn expression_length_is_arm_s() {
+    let literal = |len: usize| format!("['{}']", "a".repeat(len));
+    // 24,576 characters with the brackets.
+    assert_eq!(known(&literal(24_572)).as_str().map(str::len), Some(24_572));
+    // Beyond with the brackets only: whether ARM counts them is not confirmed.
+    let raw = literal(24_573);
+    let (reason, spanned) = unknown(&raw);
+    assert!(reason.contains("brackets"), "{reason}");
+    assert_eq!(spanned, raw);
+    unknown(&literal(24_574));
+    let (message, spanned) = error(&literal(24_575));
+    assert!(message.contains("longer than 24576"), "{message}");
+    assert_eq!(spanned, "'");
+    // .NET counts UTF-16 code units.
+    let raw = format!("['{}']", "😀".repeat(12_288));
+    let Err(ExprError { span, .. }) = eval_in(&raw, &TestScope::new()) else {
+        panic!("expected an error");
+    };
+    assert_eq!(span.start, 2 + 12_287 * 4);
+    // Literal strings, not being expressions, have no such limit.
+    assert_eq!(
+        known(&"a".repeat(100_000)).as_str().map(str::len),
+        Some(100_000)
+    );
+}
+
+fn doubling_variables(count: usize, args: usize) -> Value {
+    let mut variables = serde_json::Map::new();
+    variables.insert("v0".to_owned(), json!("ab"));
+    for i in 1..=count {
+        let previous = format!("variables('v{}')", i - 1);
+        let call = format!("[concat({})]", vec![previous; args].join(", "));
+        variables.insert(format!("v{i}"), Value::String(call));
+    }
+    Value::Object(variables)
+}
+
+#[test]
+fn doubling_concat_fails_fast_with_bounded_memory() {
+    on_small_stack(|| {
+        // 26 variables, each `concat(prev, prev)`: 2^27 bytes at the end without a bound.
+        let scope =
+            TemplateScope::new(json!({}), doubling_variables(26, 2), "2024-01-01T00:00:00Z");
+        // v18 is 2^19 bytes; twice that is beyond 1 MiB with its quotes.
+        let raw = "[length(concat(variables('v18'), variables('v18')))]";
+        match evaluate_string(raw, &scope) {
+            Err(ExprError { message, span }) => {
+                assert!(message.contains("would exceed 1048576 bytes"), "{message}");
+                assert_eq!(
+                    raw.get(span),
+                    Some("concat(variables('v18'), variables('v18'))")
+                );
+            }
+            other => panic!("expected an error, got {other:?}"),
+        }
+        assert_eq!(
+            evaluate_string("[length(variables('v18'))]", &scope),
+            Ok(Evaluated::Known(json!(1 << 19)))
+        );
+        // The variables past the bound do not evaluate; ARM's deployment would fail on them.
+        match evaluate_string("[variables('v26')]", &scope) {
+            Ok(Evaluated::Unknown { reason, .. }) => {
+                assert!(reason.contains("would exceed"), "{reason}");
+            }
+            other => panic!("expected an Unknown, got {other:?}"),
+        }
+
+        // A few hundred variables, each 20 copies of the one before, evaluated in order so that
+        // each one is computed from the one before (20^5 * 2 bytes is beyond the bound).
+        let scope = TemplateScope::new(
+            json!({}),
+            doubling_variables(300, 20),
+            "2024-01-01T00:00:00Z",
+        );
+        for i in 0..300 {
+            let _ = evaluate_string(&format!("[variables('v{i}')]"), &scope);
+        }
+        assert_eq!(
+            evaluate_string("[length(variables('v4'))]", &scope),
+            Ok(Evaluated::Known(json!(2 * 20_i64.pow(4))))
+        );
+        match evaluate_string("[variables('v300')]", &scope) {
+            Ok(Evaluated::Unknown { reason, .. }) => {
+                assert!(reason.contains("would exceed"), "{reason}");
+            }
+            other => panic!("expected an Unknown, got {other:?}"),
+        }
+        // The values of several expressions in one template value are bounded together.
+        let scope =
+            TemplateScope::new(json!({}), doubling_variables(18, 2), "2024-01-01T00:00:00Z");
+        let value = json!({"a": "[variables('v18')]", "b": ["[variables('v18')]"]});
+        match evaluate_value(&value, &scope) {
+            Err((error, pointer)) => {
+                assert!(error.message.contains("would exceed"), "{}", error.message);
+                assert_eq!(pointer, "/b/0");
+            }
+            other => panic!("expected an error, got {other:?}"),
+        }
+    });
+}
+
+#[test]
+fn functions_that_would_build_huge_values_fail_at_the_call() {
+    on_small_stack(|| {
+        let thousand = "padLeft('', 1000, 'a')";
+        let strings = "map(range(0, 10000), lambda('i', 'a'))";
+        let quotes = "padLeft('', 200000, '\"')";
+        for spanned in [
+            format!("replace({thousand}, 'a', padLeft('', 2000, 'b'))"),
+            format!("format('{}', 'a')", "{0,100000}".repeat(11)),
+            "split(padLeft('', 500000, ','), ',')".to_owned(),
+            format!("join({strings}, padLeft('', 200, '-'))"),
+            "concat(padLeft('', 600000, 'a'), padLeft('', 600000, 'b'))".to_owned(),
+            // Each `"` is escaped once in the array's text, and again in the string's.
+            format!("string(createArray({quotes}, {quotes}))"),
+            "uriComponent(padLeft('', 400000, '/'))".to_owned(),
+            // 25 arrays of 48,890 bytes each.
+            format!("createArray({})", ["range(0, 10000)"; 25].join(", ")),
+        ] {
+            let raw = format!("[length({spanned})]");
+            match eval_in(&raw, &TestScope::new()) {
+                Err(ExprError { message, span }) => {
+                    assert!(message.contains("would exceed"), "{raw}: {message}");
+                    assert_eq!(raw.get(span), Some(spanned.as_str()));
+                }
+                other => panic!("{raw}: expected an error, got {other:?}"),
+            }
+        }
+    });
+}
+
+#[test]
+fn too_much_work_is_unknown_and_fast() {
+    on_small_stack(|| {
+        let raw = "[length(map(range(0, 10000), lambda('i', map(range(0, 10000), lambda('j', \
+                   lambdaVariables('j'))))))]";
+        let (reason, _) = unknown(raw);
+        assert!(
+            reason.contains("more work than cmk-check allows"),
+            "{reason}"
+        );
+        let (reason, _) = unknown("[length(union(range(0, 10000), range(1, 10000)))]");
+        assert!(reason.contains("more work"), "{reason}");
+        let raw = "[sort(range(0, 5000), lambda('a', 'b', less(lambdaVariables('a'), lambdaVariables('b'))))]";
+        let (reason, _) = unknown(raw);
+        assert!(reason.contains("more work"), "{reason}");
+    });
+}
+
+#[test]
+fn values_are_bounded_in_depth() {
+    on_small_stack(|| {
+        let nest = |inner: &str, levels: usize| {
+            format!(
+                "{}{inner}{}",
+                "createArray(".repeat(levels),
+                ")".repeat(levels)
+            )
+        };
+        let mut variables = serde_json::Map::new();
+        variables.insert(
+            "d0".to_owned(),
+            Value::String(format!("[json('{}{}')]", "[".repeat(120), "]".repeat(120))),
+        );
+        variables.insert(
+            "d1".to_owned(),
+            Value::String(format!("[{}]", nest("variables('d0')", 120))),
+        );
+        let scope = TemplateScope::new(json!({}), Value::Object(variables), "2024-01-01T00:00:00Z");
+        assert!(matches!(
+            evaluate_string("[length(variables('d1'))]", &scope),
+            Ok(Evaluated::Known(_))
+        ));
+        let raw = format!("[length({})]", nest("variables('d1')", 20));
+        match evaluate_string(&raw, &scope) {
+            Err(ExprError { message, .. }) => {
+                assert!(message.contains("nested more than 256 levels"), "{message}");
+            }
+            other => panic!("expected an error, got {other:?}"),
+        }
+    });
+}
+
+#[test]
+fn oversized_scope_values_are_unknown() {
+    let mut scope = TestScope::new();
+    scope.parameters.insert(
+        "huge".to_owned(),
+        Evaluated::Known(json!("a".repeat(2 << 20))),
+    );
+    let (reason, spanned) = unknown_in("[length(parameters('huge'))]", &scope);
+    assert!(reason.contains("exceeds 1048576 bytes"), "{reason}");
+    assert_eq!(spanned, "parameters('huge')");
+}
+
+#[test]
+fn long_chains_of_variables_are_unknown_not_a_stack_overflow() {
+    on_small_stack(|| {
+        let chain = |count: usize| {
+            TemplateScope::new(
+                json!({}),
+                doubling_variables(count, 1),
+                "2024-01-01T00:00:00Z",
+            )
+        };
+        // Each level is `concat(variables(...))`: two nodes being evaluated.
+        assert_eq!(
+            evaluate_string("[variables('v100')]", &chain(100)),
+            Ok(Evaluated::Known(json!("ab")))
+        );
+        match evaluate_string("[variables('v1000')]", &chain(1000)) {
+            Ok(Evaluated::Unknown { reason, .. }) => {
+                assert!(reason.contains("nest more than 256 levels"), "{reason}");
+            }
+            other => panic!("expected an Unknown, got {other:?}"),
+        }
+        // Once the inner ones are evaluated, the outer ones are known too.
+        let scope = chain(1000);
+        for i in (0..=1000).step_by(50) {
+            let _ = evaluate_string(&format!("[variables('v{i}')]"), &scope);
+        }
+        assert_eq!(
+            evaluate_string("[variables('v1000')]", &scope),
+            Ok(Evaluated::Known(json!("ab")))
+        );
+    });
+}
+
+/// Valid expressions of every kind, which `mutated_expressions_never_panic` breaks at random.
+const CORPUS: &[&str] = &[
+    "[concat(parameters('vaultName'), '-', variables('keyName'))]",
+    "[format('https://{0}.vault.azure.net/keys/{1}', parameters('vaultName'), 'cmk')]",
+    "[resourceId('Microsoft.KeyVault/vaults/keys', parameters('vaultName'), 'cmk')]",
+    "[dateTimeToEpoch(dateTimeAdd(utcNow('u'), 'P1Y'))]",
+    "[dateTimeAdd('2020-04-07 14:53:14Z', '-P9DT1H30M15.5S', 'dddd, dd MMMM yyyy hh:mm:ss.fff tt')]",
+    "[dateTimeFromEpoch(add(dateTimeToEpoch('20190305T175318Z'), 86400))]",
+    "[utcNow('yyyy''-''MM-dd\\THH:mm:ss%K')]",
+    "[map(range(0, 20), lambda('i', padLeft(string(lambdaVariables('i')), 3, '0')))]",
+    "[filter(parameters('obj').inner.list, lambda('x', 'i', contains(lambdaVariables('x'), 'x')))]",
+    "[reduce(range(1, 10), 1, lambda('a', 'b', mul(lambdaVariables('a'), lambdaVariables('b'))))]",
+    "[sort(split('c,a,b', ','), lambda('a', 'b', less(lambdaVariables('a'), lambdaVariables('b'))))]",
+    "[toObject(items(createObject('a', 1, 'b', 2)), lambda('e', lambdaVariables('e').key), lambda('e', lambdaVariables('e').value))]",
+    "[groupBy(createArray('ab', 'ac', 'bd'), lambda('s', first(lambdaVariables('s'))))]",
+    "[mapValues(shallowMerge(createArray(createObject('a', 1), createObject('b', 2))), lambda('v', add(lambdaVariables('v'), 1)))]",
+    "[uri('https://contoso.org/a/b.json', uriComponentToString(uriComponent('c/d.sh')))]",
+    "[base64ToJson(base64(string(createObject('k', createArray(1, true, null())))))]",
+    "[dataUriToString(dataUri(join(createArray('x', 'y'), string(lastIndexOf('abcabc', 'C')))))]",
+    "[intersection(range(0, 5), flatten(createArray(range(3, 5), createArray(1))))]",
+    "[indexFromEnd(take(skip(range(0, 100), 10), 20), max(1, min(createArray(3, 4))))]",
+    "[extensionResourceId(tenantResourceId('Microsoft.A/b', 'n'), 'Microsoft.C/d', 'm')]",
+    "[if(equals(float('1.5'), json('1.5')), tryIndexFromEnd(objectKeys(createObject('a', 1)), 1), coalesce(null(), 'z'))]",
+    "[substring(replace(toUpper(trim('  a-b  ')), '-', '_'), 1, 2)]",
+];
+
+#[test]
+fn mutated_expressions_never_panic() {
+    const PIECES: &[&str] = &[
+        "(",
+        ")",
+        "[",
+        "]",
+        ",",
+        ".",
+        "'",
+        "''",
+        " ",
+        "0",
+        "-1",
+        "2147483647",
+        "9",
+        "é",
+        "😀",
+        "\\",
+        "{0}",
+        "%",
+        "P",
+        "T",
+        "Z",
+        "lambda('x', ",
+        "lambdaVariables('x')",
+        "utcNow()",
+        "range(0, 10000)",
+        "padLeft('', 100000, 'a')",
+        "concat(",
+        "x",
+    ];
+    let scopes = [
+        TestScope::new(),
+        TestScope::in_default_value("2024-06-01T12:00:00Z"),
+        TestScope::outside_loops(),
+    ];
+    let mut rng = Rng(0x853c_49e6_748f_ea9b);
+    for round in 0..6_000 {
+        let source = CORPUS[rng.below(CORPUS.len())];
+        let mut chars: Vec<char> = source.chars().collect();
+        for _ in 0..1 + rng.below(3) {
+            let at = 1 + rng.below(chars.len().saturating_sub(1).max(1));
+            match rng.below(4) {
+                0 => {
+                    let end = (at + 1 + rng.below(8)).min(chars.len().saturating_sub(1));
+                    if at < end {
+                        chars.drain(at..end);
+                    }
+                }
+                1 => {
+                    let piece = PIECES[rng.below(PIECES.len())];
+                    let at = at.min(chars.len());
+                    chars.splice(at..at, piece.chars());
+                }
+                2 => {
+                    let end = (at + 1 + rng.below(12)).min(chars.len());
+                    let copy: Vec<char> =
+                        chars.get(at..end).map(<[char]>::to_vec).unwrap_or_default();
+                    chars.splice(at..at, copy);
+                }
+                _ => {
+                    let other = rng.below(chars.len().max(1));
+                    if at < chars.len() && other < chars.len() {
+                        chars.swap(at, other);
+                    }
+                }
+            }
+        }
+        let raw: String = chars.into_iter().collect();
+        check_never_panics(&raw, &scopes[round % scopes.len()]);
+    }
+    // Unbroken, every expression of the corpus has a known value.
+    let scope = TestScope::in_default_value("2024-06-01T12:00:00Z");
+    for raw in CORPUS {
+        let result = evaluate_string(raw, &scope);
+        assert!(
+            matches!(result, Ok(Evaluated::Known(_))),
+            "{raw}: {result:?}"
+        );
+    }
+}
+
+#[test]
+fn measured_sizes_are_compact_json_lengths() {
+    use super::limits::{measure, Oversize, MAX_VALUE_BYTES};
+    let samples = [
+        json!(null),
+        json!(true),
+        json!(false),
+        json!(0),
+        json!(-17),
+        json!(u64::MAX),
+        json!(i64::MIN),
+        json!(1.5),
+        json!(""),
+        json!("a\"b\\c\nd\te\u{1}f\u{1f}é😀"),
+        json!([]),
+        json!({}),
+        json!([1, [2, [3, {}]], {"k": [null, "v"]}]),
+        json!({"a": 1, "b\n": {"c": [true, false]}, "": ""}),
+    ];
+    for value in samples {
+        let text = serde_json::to_string(&value).unwrap_or_default();
+        assert_eq!(
+            measure(&value).map(|size| size.bytes),
+            Ok(text.len() as u64),
+            "{text}"
+        );
+    }
+    let big = Value::Array(vec![json!("a"); 400_000]);
+    assert!(serde_json::to_string(&big).unwrap_or_default().len() as u64 > MAX_VALUE_BYTES);
+    assert_eq!(measure(&big), Err(Oversize::Bytes));
+    let mut deep = json!(1);
+    for _ in 0..300 {
+        deep = json!([deep]);
+    }
+    assert_eq!(measure(&deep), Err(Oversize::Depth));
+}
+
+#[test]
+fn quadratic_key_comparisons_are_paid_for() {
+    on_small_stack(|| {
+        // 10,000 keys, each compared with those before it.
+        let keys = "map(range(0, 10000), lambda('i', concat('k', string(lambdaVariables('i')))))";
+        let started = Instant::now();
+        let raw = format!("[length(toObject({keys}, lambda('k', lambdaVariables('k'))))]");
+        let result = eval_in(&raw, &TestScope::new());
+        assert!(
+            matches!(&result, Ok(Evaluated::Unknown { reason, .. }) if reason.contains("more work")),
+            "{result:?}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(10));
+        let small = "map(range(0, 300), lambda('i', concat('k', string(lambdaVariables('i')))))";
+        let raw = format!(
+            "[length(union(toObject({small}, lambda('k', lambdaVariables('k'))), createObject('x', 1)))]"
+        );
+        assert_eq!(known(&raw), json!(301));
+    });
+}
+
+#[test]
+fn every_function_of_the_table_is_implemented_with_its_arity() {
+    use super::builtins::{MANY, SIGNATURES};
+    let scope = TestScope::in_default_value("2024-01-01T00:00:00Z");
+    let call = |name: &str, count: usize| {
+        let args = vec!["'x'"; count].join(", ");
+        format!("[{name}({args})]")
+    };
+    for &(name, min, max) in SIGNATURES {
+        let raw = call(name, min);
+        match eval_in(&raw, &scope) {
+            Ok(Evaluated::Unknown { reason, .. }) => {
+                assert!(!reason.contains("not supported"), "{raw}: {reason}");
+            }
+            Ok(Evaluated::Known(_)) => {}
+            Err(ExprError { message, .. }) => {
+                assert!(!message.contains(" takes "), "{raw}: {message}");
+            }
+        }
+        // `lambda()` out of place is an error whatever its arguments.
+        if name == "lambda" {
+            continue;
+        }
+        let too_many = if max == MANY { None } else { Some(max + 1) };
+        for count in min.checked_sub(1).into_iter().chain(too_many) {
+            let raw = call(name, count);
+            match eval_in(&raw, &scope) {
+                Err(ExprError { message, .. }) => {
+                    assert!(message.contains(" takes "), "{raw}: {message}");
+                }
+                other => panic!("{raw}: expected an arity error, got {other:?}"),
+            }
+        }
     }
 }

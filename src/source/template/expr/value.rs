@@ -174,7 +174,7 @@ pub(super) fn change_case(text: &str, upper: bool) -> Option<String> {
     Some(out)
 }
 
-fn is_caseless(c: char) -> bool {
+pub(super) fn is_caseless(c: char) -> bool {
     c.to_lowercase().eq(std::iter::once(c)) && c.to_uppercase().eq(std::iter::once(c))
 }
 
