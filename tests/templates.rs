@@ -45,9 +45,17 @@ fn read(relative: &str, parameters: Option<&str>) -> Template {
         &format!("fixtures/templates/{relative}"),
         text,
         given.as_ref(),
-        &Placement::default(),
+        &placement(),
     )
     .unwrap()
+}
+
+/// Deployed at the tests' clock: `utcNow()` is the deployment instant.
+fn placement() -> Placement {
+    Placement {
+        now: NOW.parse().unwrap(),
+        ..Placement::default()
+    }
 }
 
 fn reports(template: &Template) -> Vec<Report> {
@@ -153,7 +161,7 @@ fn what_only_deployment_knows_is_unverified_with_a_label_on_the_expression() {
         finding
             .violation
             .message
-            .contains("`dateTimeToEpoch` is not supported"),
+            .contains("`contoso.keyExpiry` is not supported"),
         "{}",
         finding.violation.message
     );
@@ -167,6 +175,33 @@ fn what_only_deployment_knows_is_unverified_with_a_label_on_the_expression() {
         .map(|f| (f.code(), f.violation.unverified))
         .collect();
     assert_eq!(codes, [("CMK008", true), ("CMK009", true)]);
+}
+
+/// The standard Bicep pattern for a key's expiry is known before deployment: a year after it,
+/// whenever it is.
+#[test]
+fn a_key_expiry_relative_to_the_deployment_is_known() {
+    let text =
+        std::fs::read_to_string(templates().join("expiry-from-deployment-time.json")).unwrap();
+    for now in [
+        "2026-11-27T12:00:00Z",
+        "2040-02-29T00:00:00Z",
+        "2090-06-30T23:59:59Z",
+    ] {
+        let placement = Placement {
+            now: now.parse().unwrap(),
+            ..Placement::default()
+        };
+        let template = template::parse("expiry.json", text.clone(), None, &placement).unwrap();
+        let options = Options::new(now.parse().unwrap());
+        let findings: Vec<_> = template
+            .targets
+            .iter()
+            .flat_map(|t| engine::run(&t.state, &options).findings)
+            .map(|f| (f.code(), f.violation.unverified))
+            .collect();
+        assert!(findings.is_empty(), "{now}: {findings:?}");
+    }
 }
 
 #[test]
