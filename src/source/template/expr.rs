@@ -46,33 +46,18 @@ use std::ops::Range;
 
 pub use serde_json::Value;
 
-// The submodules live in `expr/`. Their paths are spelled out so that they resolve the same way
-// whether this file is reached as `template/expr.rs` from `template/mod.rs` or through a
-// `#[path]` attribute.
-#[path = "expr/builtins.rs"]
 mod builtins;
-#[path = "expr/collections.rs"]
 mod collections;
-#[path = "expr/date.rs"]
 mod date;
-#[path = "expr/eval.rs"]
 mod eval;
-#[path = "expr/format.rs"]
 mod format;
-#[path = "expr/hash.rs"]
 mod hash;
-#[path = "expr/lambda.rs"]
 mod lambda;
-#[path = "expr/limits.rs"]
 mod limits;
-#[path = "expr/parse.rs"]
 mod parse;
 #[cfg(test)]
-#[path = "expr/tests.rs"]
 mod tests;
-#[path = "expr/text.rs"]
 mod text;
-#[path = "expr/value.rs"]
 mod value;
 
 /// Result of evaluating: a value known before deployment, or not.
