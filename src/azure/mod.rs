@@ -22,6 +22,16 @@ pub mod api {
     pub const RESOURCE_GRAPH: &str = "2024-04-01";
 }
 
+/// The RBAC actions a read needs, which Reader grants: named when a read is denied.
+pub mod actions {
+    pub const READ_IDENTITY: &str = "Microsoft.ManagedIdentity/userAssignedIdentities/read";
+    pub const READ_VAULT: &str = "Microsoft.KeyVault/vaults/read";
+    pub const READ_KEY: &str = "Microsoft.KeyVault/vaults/keys/read";
+    pub const READ_KEY_VERSIONS: &str = "Microsoft.KeyVault/vaults/keys/versions/read";
+    pub const READ_ALERTS: &str = "Microsoft.Insights/activityLogAlerts/read";
+    pub const READ_CLUSTER: &str = "Microsoft.DBforPostgreSQL/serverGroupsv2/read";
+}
+
 /// Microsoft's pages on the requirements the rules check.
 pub mod docs {
     pub const CONCEPTS: &str =

@@ -28,8 +28,7 @@ pub const FINGERPRINT_KEY: &str = "cmkCheckFinding/v1";
 
 /// Used while Cargo.toml names no homepage or repository: the service's own page on the
 /// requirements this tool checks.
-const FALLBACK_INFORMATION_URI: &str =
-    "https://learn.microsoft.com/azure/cosmos-db/postgresql/concepts-customer-managed-keys";
+const FALLBACK_INFORMATION_URI: &str = crate::azure::docs::CONCEPTS;
 
 pub fn render(report: &Report) -> Result<String, RenderError> {
     let mut text = serde_json::to_string_pretty(&log(report))?;

@@ -10,6 +10,7 @@ use super::arm::ArmError;
 use super::fetch::{AlertsRead, Fetched, Plane};
 use super::target::Target;
 use super::Live;
+use crate::azure::actions;
 use crate::azure::id as ids;
 use crate::azure::keyuri::KeyUri;
 use crate::document::json::Members;
@@ -401,32 +402,32 @@ struct Kind {
 
 const IDENTITY: Kind = Kind {
     noun: "identity",
-    action: "Microsoft.ManagedIdentity/userAssignedIdentities/read",
+    action: actions::READ_IDENTITY,
     argument: "/identity",
 };
 const VAULT: Kind = Kind {
     noun: "vault",
-    action: "Microsoft.KeyVault/vaults/read",
+    action: actions::READ_VAULT,
     argument: "/vault",
 };
 const KEY: Kind = Kind {
     noun: "key",
-    action: "Microsoft.KeyVault/vaults/keys/read",
+    action: actions::READ_KEY,
     argument: "/key",
 };
 const VERSIONS: Kind = Kind {
     noun: "key versions",
-    action: "Microsoft.KeyVault/vaults/keys/versions/read",
+    action: actions::READ_KEY_VERSIONS,
     argument: "/key",
 };
 const ALERTS: Kind = Kind {
     noun: "activity-log alerts",
-    action: "Microsoft.Insights/activityLogAlerts/read",
+    action: actions::READ_ALERTS,
     argument: "",
 };
 const CLUSTER: Kind = Kind {
     noun: "cluster",
-    action: "Microsoft.DBforPostgreSQL/serverGroupsv2/read",
+    action: actions::READ_CLUSTER,
     argument: "/cluster",
 };
 

@@ -307,7 +307,7 @@ impl Env<'_> {
         self.world.iter().find(|d| {
             arm::same_id(&d.id, target)
                 || d.symbol.as_deref().is_some_and(|s| s == target)
-                || (d.is("Microsoft.Resources/deployments") && d.name.eq_ignore_ascii_case(target))
+                || (d.is(crate::azure::DEPLOYMENT_TYPE) && d.name.eq_ignore_ascii_case(target))
         })
     }
 

@@ -385,7 +385,7 @@ fn declare(
         frame: frame.clone(),
         inner: None,
     };
-    if declared.is("Microsoft.Resources/deployments") {
+    if declared.is(crate::azure::DEPLOYMENT_TYPE) {
         declared.inner = nested(resource, pointer, &frame, world, depth)?;
     }
     world.declared.push(declared);
