@@ -47,5 +47,41 @@ fn bench(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench);
+/// Human output is linear in the number of findings and the size of the input: `n` copies of a
+/// finding at the end of a minified 4 MiB snapshot (each once cost a scan of the whole text).
+fn render_scales(c: &mut Criterion) {
+    let now: DateTime<Utc> = "2026-11-27T12:00:00Z".parse().unwrap_or_default();
+    let options = Options::new(now);
+    let mut value: serde_json::Value =
+        serde_json::from_str(&fixture("fail/CMK006-public-access-disabled-and-deny.json"))
+            .unwrap_or_else(|e| panic!("the CMK006 fixture: {e}"));
+    let mut padded = serde_json::Map::new();
+    padded.insert("pad".to_string(), "x".repeat(4 << 20).into());
+    if let Some(members) = value.as_object_mut() {
+        padded.append(members);
+    }
+    let text = serde_json::Value::Object(padded).to_string();
+    let Ok(state) = snapshot::parse("minified.json", text) else {
+        panic!("the padded fixture does not parse");
+    };
+    let one = engine::run(&state, &options);
+    let mut group = c.benchmark_group("render human, 4 MiB one-line input");
+    group.sample_size(10);
+    for n in [100, 1_000, 5_000] {
+        let mut report = one.clone();
+        report.findings = (0..n)
+            .map(|i| {
+                let mut finding = one.findings[i % one.findings.len()].clone();
+                finding.violation.message.push_str(&format!(" ({i})"));
+                finding
+            })
+            .collect();
+        group.bench_function(format!("{n} findings"), |b| {
+            b.iter(|| human::render(black_box(&report), Style::PLAIN))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench, render_scales);
 criterion_main!(benches);

@@ -326,3 +326,17 @@ fn the_json_report_validates_against_its_schema() {
     let broken = serde_json::json!({"version": 2, "findings": [{"code": "X"}], "summary": {}});
     assert!(!validator.is_valid(&broken));
 }
+
+#[test]
+fn misspelt_rules_and_levels_get_a_suggestion() {
+    check(&workdir("flag", ""), "clean.json")
+        .args(["--deny", "purge-protection-disable"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("did you mean `purge-protection-disabled`?"));
+    check(&workdir("level", "[rules]\nCMK015 = \"error\"\n"), "clean.json")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("`error` is not a level"))
+        .stderr(predicate::str::contains("did you mean `deny`?"));
+}

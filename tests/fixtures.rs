@@ -133,3 +133,29 @@ fn failing_fixtures_do_not_depend_on_the_date() {
         }
     }
 }
+
+/// Every command or edit of every fixture's help is one whole line of the human report: an ID,
+/// a URL or a quoted argument is never broken, whatever the width.
+#[test]
+fn fixes_are_never_wrapped() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/fail");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let report = run(&entry.unwrap().path());
+        for width in [60, 100] {
+            let style = Style { width, ..Style::PLAIN };
+            let text = human::render(&report, style);
+            let lines: Vec<&str> = text.lines().map(str::trim).collect();
+            for finding in &report.findings {
+                for fix in finding.violation.fix.iter().flat_map(|f| f.lines()) {
+                    assert!(
+                        lines.iter().any(|l| l.ends_with(fix.as_str())),
+                        "`{fix}` is not one line at width {width}:\n{text}"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 40, "only {checked} fixes");
+}
