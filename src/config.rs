@@ -21,9 +21,14 @@ use crate::state::Place;
 
 pub const FILE_NAME: &str = "cmk-check.toml";
 
+/// The rule `require-cmk` turns on.
+const REQUIRE_CMK_RULE: &str = "CMK025";
+
 #[derive(Debug, Default)]
 pub struct Config {
     pub expiry_warning_days: Option<u32>,
+    /// Every cluster must use a customer-managed key (CMK025 at `deny`).
+    pub require_cmk: bool,
     pub levels: Vec<(&'static Rule, Level)>,
     pub exemptions: Vec<Exemption>,
 }
@@ -59,6 +64,7 @@ pub enum ConfigError {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawConfig {
     expiry_warning_days: Option<Spanned<u32>>,
+    require_cmk: Option<bool>,
     rules: Option<BTreeMap<Spanned<String>, Spanned<String>>>,
     exempt: Option<Vec<Spanned<RawExemption>>>,
 }
@@ -92,6 +98,8 @@ pub struct Overrides {
     pub config: Option<PathBuf>,
     pub now: Option<DateTime<Utc>>,
     pub expiry_warning_days: Option<u32>,
+    /// `--require-cmk`.
+    pub require_cmk: bool,
     pub allow: Vec<String>,
     pub warn: Vec<String>,
     pub deny: Vec<String>,
@@ -116,6 +124,9 @@ pub fn resolve(overrides: &Overrides, cwd: &Path) -> Result<Options, ConfigError
     }
     for (rule, level) in config.levels {
         options.levels.insert(rule.code, level);
+    }
+    if config.require_cmk || overrides.require_cmk {
+        options.levels.insert(REQUIRE_CMK_RULE, Level::Deny);
     }
     // On the command line the stronger word wins: allow, then warn, then deny.
     for (names, level) in [
@@ -187,6 +198,7 @@ pub fn parse(name: &str, text: String) -> Result<Config, ConfigError> {
 
     let mut config = Config {
         expiry_warning_days: raw.expiry_warning_days.map(Spanned::into_inner),
+        require_cmk: raw.require_cmk.unwrap_or(false),
         ..Config::default()
     };
     for (rule, level) in raw.rules.iter().flatten() {
@@ -298,7 +310,7 @@ fn invalid(
 
 fn hint(message: &str) -> Option<String> {
     message.contains("unknown field").then(|| {
-        "the keys are `expiry-warning-days`, `[rules]` and `[[exempt]]` (with `rule`, `resource`, `reason`, `expires`)".to_string()
+        "the keys are `expiry-warning-days`, `require-cmk`, `[rules]` and `[[exempt]]` (with `rule`, `resource`, `reason`, `expires`)".to_string()
     })
 }
 

@@ -151,10 +151,15 @@ pub fn run(state: &State, options: &Options) -> Report {
     let mut findings = Vec::new();
     let mut checked = Vec::new();
     let mut rules_passed = 0;
+    let service_managed = state.is_service_managed();
     for rule in rules::ALL {
-        let (Some(severity), Check::State(check)) = (options.level(rule).severity(), rule.check)
-        else {
+        let Some(severity) = options.level(rule).severity() else {
             continue;
+        };
+        let check = match rule.check {
+            Check::State(check) if !service_managed => check,
+            Check::Cluster(check) => check,
+            _ => continue,
         };
         checked.push(*rule);
         let unknown = unknown_inputs(rule, state);

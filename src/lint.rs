@@ -117,8 +117,10 @@ pub type Outcome = Result<Vec<Violation>, Violation>;
 /// How a rule is checked.
 #[derive(Debug, Clone, Copy)]
 pub enum Check {
-    /// A pure function of the state and the clock.
+    /// A pure function of the state and the clock, about a customer-managed-key setup.
     State(fn(&Context<'_>) -> Outcome),
+    /// About the cluster itself: run on every cluster, whatever its encryption.
+    Cluster(fn(&Context<'_>) -> Outcome),
     /// About the configured exemptions themselves, given each exemption and whether it matched.
     Exemptions(fn(&ExemptionUse<'_>) -> Option<Violation>),
 }

@@ -213,6 +213,13 @@ pub struct State {
 }
 
 impl State {
+    /// An existing cluster encrypted with service-managed keys, and no planned change to a
+    /// customer-managed key: none of the CMK requirements applies to it.
+    pub fn is_service_managed(&self) -> bool {
+        matches!(&self.cluster, Ok(Some(c)) if c.body.exists() && !c.body.uses_customer_managed_key())
+            && self.key_uri.is_err()
+    }
+
     /// How reports name what was checked: the cluster when there is one, else the key URI.
     pub fn target_name(&self) -> String {
         if let Ok(Some(cluster)) = &self.cluster {

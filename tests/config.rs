@@ -333,10 +333,15 @@ fn misspelt_rules_and_levels_get_a_suggestion() {
         .args(["--deny", "purge-protection-disable"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("did you mean `purge-protection-disabled`?"));
-    check(&workdir("level", "[rules]\nCMK015 = \"error\"\n"), "clean.json")
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("`error` is not a level"))
-        .stderr(predicate::str::contains("did you mean `deny`?"));
+        .stderr(predicate::str::contains(
+            "did you mean `purge-protection-disabled`?",
+        ));
+    check(
+        &workdir("level", "[rules]\nCMK015 = \"error\"\n"),
+        "clean.json",
+    )
+    .assert()
+    .code(2)
+    .stderr(predicate::str::contains("`error` is not a level"))
+    .stderr(predicate::str::contains("did you mean `deny`?"));
 }

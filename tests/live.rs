@@ -86,7 +86,11 @@ async fn every_fixture_read_live_gives_the_findings_of_its_snapshot() {
     for file in fixtures() {
         let name = file.strip_prefix(root()).unwrap().display().to_string();
         let mut offline = load(&name);
-        if KeyUri::parse(offline["keyUri"].as_str().unwrap()).is_err() {
+        let Some(key_uri) = offline.get("keyUri").and_then(Value::as_str) else {
+            // An existing cluster without a planned key: checked with `--cluster` (tests/audit.rs).
+            continue;
+        };
+        if KeyUri::parse(key_uri).is_err() {
             // A malformed --key stops the command line before any request (tested in cli_live).
             continue;
         }

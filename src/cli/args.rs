@@ -117,6 +117,9 @@ pub struct GateArgs {
     /// Config file [default: cmk-check.toml in the working directory or its parents]
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Every cluster must use a customer-managed key: a service-managed one is an error (CMK025)
+    #[arg(long)]
+    pub require_cmk: bool,
 }
 
 /// A deployment template to check before it is deployed.
@@ -210,6 +213,7 @@ impl CheckArgs {
             config: self.gate.config.clone(),
             now: self.report.now,
             expiry_warning_days: self.report.expiry_warning_days,
+            require_cmk: self.gate.require_cmk,
             allow: self.gate.allow.clone(),
             warn: self.gate.warn.clone(),
             deny: self.gate.deny.clone(),

@@ -99,6 +99,14 @@ fn check(args: &CheckArgs) -> Result<ExitCode, Problem> {
         .iter()
         .map(|state| engine::run(state, &options))
         .collect();
+    for (state, report) in loaded.targets.iter().zip(&reports) {
+        if state.is_service_managed() && report.findings.is_empty() {
+            eprint(&format!(
+                "note: cluster `{}` is encrypted with service-managed keys: no customer-managed-key requirement applies (`--require-cmk` makes it an error)",
+                render::span::printable(&report.target)
+            ));
+        }
+    }
     let merged = engine::merge(&reports);
     let format = Format::from(args.report.format);
     let fail_on = FailOn::from(args.gate.fail_on);

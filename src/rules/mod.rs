@@ -38,6 +38,7 @@ mod cmk021_key_access_not_monitored;
 mod cmk022_cluster_health_not_monitored;
 mod cmk023_hsm_key_needs_premium_vault;
 mod cmk024_key_recovery_contradicts_vault;
+mod cmk025_cluster_not_customer_managed;
 mod cmk900_exemption_unmatched;
 mod cmk901_exemption_expired;
 mod monitoring;
@@ -68,6 +69,7 @@ pub static ALL: &[&Rule] = &[
     &cmk022_cluster_health_not_monitored::RULE,
     &cmk023_hsm_key_needs_premium_vault::RULE,
     &cmk024_key_recovery_contradicts_vault::RULE,
+    &cmk025_cluster_not_customer_managed::RULE,
     &cmk900_exemption_unmatched::RULE,
     &cmk901_exemption_expired::RULE,
 ];
