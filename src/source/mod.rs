@@ -2,6 +2,7 @@
 //! [`load`] is the one entry point to all of them.
 
 pub mod complete;
+pub mod fleet;
 pub mod live;
 pub mod snapshot;
 pub mod template;

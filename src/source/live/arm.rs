@@ -18,12 +18,15 @@ use url::Url;
 mod error;
 mod paging;
 mod policy;
+mod throttle;
 
 use self::error::{error_chain, status_error};
 pub use self::error::{ArmError, Truncation};
 use self::paging::Pager;
 use self::policy::retry_after;
 pub use self::policy::{Limits, RetryPolicy};
+pub use self::throttle::Class;
+use self::throttle::Throttle;
 use super::redact::Redactor;
 use crate::azure::api::RESOURCE_GRAPH as RESOURCE_GRAPH_API;
 
@@ -39,6 +42,8 @@ pub struct ArmClient {
     retry: RetryPolicy,
     limits: Limits,
     redactor: Redactor,
+    /// How long each class of request must wait, shared by every clone of the client.
+    throttle: std::sync::Arc<Throttle>,
     /// Why ARM could not be reached at all (DNS, refused, TLS), once a request found out.
     unreachable: std::sync::Arc<std::sync::Mutex<Option<String>>>,
 }
@@ -52,7 +57,36 @@ pub struct Unreachable {
 }
 
 /// One answer: its JSON, and how many bytes it took.
-type Answer = (Value, usize);
+/// A successful answer: its body, its size, and the headers that matter to the caller.
+struct Answer {
+    value: Value,
+    bytes: usize,
+    /// Resource Graph says here that it left subscriptions out.
+    subscription_limit_hit: bool,
+}
+
+/// Where a Resource Graph query looks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GraphScope {
+    /// Every subscription the credential can read.
+    Tenant,
+    Subscriptions(Vec<String>),
+    ManagementGroups(Vec<String>),
+}
+
+/// The rows of a Resource Graph query, and whether Resource Graph said it left any out.
+#[derive(Debug, Clone, Default)]
+pub struct GraphAnswer {
+    pub rows: Vec<Value>,
+    /// `resultTruncated`: the rows are not all there is.
+    pub truncated: bool,
+    /// `x-ms-tenant-subscription-limit-hit`: the tenant has more subscriptions than one query
+    /// covers.
+    pub subscription_limit_hit: bool,
+}
+
+/// The most rows a Resource Graph page holds.
+const GRAPH_PAGE_ROWS: u32 = 1_000;
 
 impl ArmClient {
     pub fn new(
@@ -71,7 +105,18 @@ impl ArmClient {
             retry,
             limits: Limits::default(),
             unreachable: std::sync::Arc::default(),
+            throttle: std::sync::Arc::default(),
         }
+    }
+
+    /// How long a request to `path` must still wait for Azure's throttling: a caller that
+    /// spreads its requests waits before it takes a turn.
+    pub fn throttled_for(&self, path: &str) -> Duration {
+        self.endpoint
+            .join(path.trim_start_matches('/'))
+            .ok()
+            .and_then(|url| Class::of(&url))
+            .map_or(Duration::ZERO, |class| self.throttle.wait(&class))
     }
 
     /// The same client with other limits.
@@ -106,7 +151,7 @@ impl ArmClient {
             self.send(Method::GET, url, None).await
         };
         read.await
-            .map(|(value, _)| value)
+            .map(|answer| answer.value)
             .map_err(|e| e.redacted(&self.redactor))
     }
 
@@ -124,7 +169,17 @@ impl ArmClient {
         query: &str,
         subscriptions: &[String],
     ) -> Result<Vec<Value>, ArmError> {
-        self.graph_pages(query, subscriptions)
+        let scope = if subscriptions.is_empty() {
+            GraphScope::Tenant
+        } else {
+            GraphScope::Subscriptions(subscriptions.to_vec())
+        };
+        self.graph(query, &scope).await.map(|answer| answer.rows)
+    }
+
+    /// A Resource Graph query over `scope`, 1,000 rows a page, and what it said it left out.
+    pub async fn graph(&self, query: &str, scope: &GraphScope) -> Result<GraphAnswer, ArmError> {
+        self.graph_pages(query, scope)
             .await
             .map_err(|e| e.redacted(&self.redactor))
     }
@@ -150,7 +205,11 @@ impl ArmClient {
         let mut items = Vec::new();
         loop {
             pager.follow(url.as_str())?;
-            let (mut page, bytes) = self.send(Method::GET, url, None).await?;
+            let Answer {
+                value: mut page,
+                bytes,
+                ..
+            } = self.send(Method::GET, url, None).await?;
             let values = page
                 .get_mut("value")
                 .and_then(Value::as_array_mut)
@@ -167,11 +226,7 @@ impl ArmClient {
         }
     }
 
-    async fn graph_pages(
-        &self,
-        query: &str,
-        subscriptions: &[String],
-    ) -> Result<Vec<Value>, ArmError> {
+    async fn graph_pages(&self, query: &str, scope: &GraphScope) -> Result<GraphAnswer, ArmError> {
         let mut url = self
             .endpoint
             .join("providers/Microsoft.ResourceGraph/resources")
@@ -184,12 +239,17 @@ impl ArmClient {
             self.limits.graph_rows,
             self.limits.paged_bytes,
         );
-        let mut rows = Vec::new();
+        let mut answer = GraphAnswer::default();
         let mut skip_token: Option<String> = None;
         loop {
-            let mut body = json!({ "query": query, "options": { "resultFormat": "objectArray" } });
-            if !subscriptions.is_empty() {
-                body["subscriptions"] = json!(subscriptions);
+            let mut body = json!({
+                "query": query,
+                "options": { "resultFormat": "objectArray", "$top": GRAPH_PAGE_ROWS },
+            });
+            match scope {
+                GraphScope::Tenant => {}
+                GraphScope::Subscriptions(ids) => body["subscriptions"] = json!(ids),
+                GraphScope::ManagementGroups(ids) => body["managementGroups"] = json!(ids),
             }
             match &skip_token {
                 Some(token) => {
@@ -198,21 +258,30 @@ impl ArmClient {
                 }
                 None => pager.follow("")?,
             }
-            let (mut page, bytes) = self.send(Method::POST, url.clone(), Some(body)).await?;
+            let Answer {
+                value: mut page,
+                bytes,
+                subscription_limit_hit,
+            } = self.send(Method::POST, url.clone(), Some(body)).await?;
+            answer.subscription_limit_hit |= subscription_limit_hit;
+            answer.truncated |= page.get("resultTruncated").is_some_and(|t| {
+                t.as_bool() == Some(true)
+                    || t.as_str().is_some_and(|t| t.eq_ignore_ascii_case("true"))
+            });
             let data = page
                 .get_mut("data")
                 .and_then(Value::as_array_mut)
                 .ok_or_else(|| {
                     ArmError::Malformed("a Resource Graph answer without `data` rows".to_string())
                 })?;
-            pager.take(&mut rows, data, bytes)?;
+            pager.take(&mut answer.rows, data, bytes)?;
             skip_token = page
                 .get("$skipToken")
                 .and_then(Value::as_str)
                 .filter(|t| !t.is_empty())
                 .map(str::to_string);
             if skip_token.is_none() {
-                return Ok(rows);
+                return Ok(answer);
             }
         }
     }
@@ -242,9 +311,13 @@ impl ArmClient {
     ) -> Result<Answer, ArmError> {
         let mut attempt = 0;
         let mut waited = Duration::ZERO;
+        let class = Class::of(&url);
         loop {
+            if let Some(class) = &class {
+                self.throttle.pass(class, self.retry.max_wait).await;
+            }
             let outcome = self
-                .send_once(method.clone(), url.clone(), body.as_ref())
+                .send_once(method.clone(), url.clone(), body.as_ref(), class.as_ref())
                 .await;
             let (error, retry_after) = match outcome {
                 Ok(answer) => return Ok(answer),
@@ -268,6 +341,7 @@ impl ArmClient {
         method: Method,
         url: Url,
         body: Option<&Value>,
+        class: Option<&Class>,
     ) -> Result<Answer, (ArmError, Option<Duration>)> {
         let mut request = self
             .http
@@ -286,6 +360,9 @@ impl ArmClient {
             .map_err(|e| (self.transport_error(e), None))?;
         let status = response.status();
         let headers = response.headers().clone();
+        if let Some(class) = class {
+            self.throttle.heard(class, status, &headers);
+        }
         if !status.is_success() {
             // Without a readable body the status alone still says what happened.
             let body = self
@@ -309,7 +386,15 @@ impl ArmClient {
         let mut value: Value = serde_json::from_slice(&bytes)
             .map_err(|e| (ArmError::Malformed(e.to_string()), None))?;
         self.redactor.value(&mut value);
-        Ok((value, bytes.len()))
+        let subscription_limit_hit = headers
+            .get("x-ms-tenant-subscription-limit-hit")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+        Ok(Answer {
+            value,
+            bytes: bytes.len(),
+            subscription_limit_hit,
+        })
     }
 
     /// The body, chunk by chunk, failing as soon as it passes `limit`: a body that does not

@@ -158,10 +158,7 @@ async fn read_key_side(
             return (read, None);
         }
     };
-    let key_path = match &key.version {
-        Some(version) => format!("{vault_id}/keys/{}/versions/{version}", key.name),
-        None => format!("{vault_id}/keys/{}", key.name),
-    };
+    let key_path = key_path(&vault_id, &key);
     let versions_path = format!("{vault_id}/keys/{}/versions", key.name);
     let vault_subscription = ids::subscription_from_id(&vault_id)
         .filter(|s| listed_subscription.is_none_or(|listed| !listed.eq_ignore_ascii_case(s)))
@@ -172,25 +169,38 @@ async fn read_key_side(
         azure.arm.list(&versions_path, KEY_VAULT_API),
         list_alerts(azure, vault_subscription)
     );
-    let key_read = match (management_key, &azure.key_vault) {
-        // ARM forbids reading the key; the data plane may still allow it to a holder of key `get`.
-        (Err(denied), Some(reader)) if denied.status() == Some(403) => {
-            match reader.get_key(&key).await {
-                Ok(bundle) => (
-                    Ok(keyvault::bundle_as_management_body(&bundle, &key)),
-                    Plane::Data,
-                ),
-                Err(data_plane) => (Err(both_denied(&denied, &data_plane)), Plane::Data),
-            }
-        }
-        (read, _) => (read, Plane::Management),
-    };
+    let key_read = data_plane_if_denied(azure, management_key, &key).await;
     let read = KeyRead {
         vault: Some(Ok((vault_id, vault))),
         key: Some(key_read),
         versions: Some(versions),
     };
     (read, alerts)
+}
+
+/// The key as ARM gave it, or from the Key Vault data plane when ARM forbids reading it: a
+/// holder of the access policy's key `get` may still read it there.
+pub async fn data_plane_if_denied(azure: &Azure, management: Read, key: &KeyUri) -> (Read, Plane) {
+    match (management, &azure.key_vault) {
+        (Err(denied), Some(reader)) if denied.status() == Some(403) => {
+            match reader.get_key(key).await {
+                Ok(bundle) => (
+                    Ok(keyvault::bundle_as_management_body(&bundle, key)),
+                    Plane::Data,
+                ),
+                Err(data_plane) => (Err(both_denied(&denied, &data_plane)), Plane::Data),
+            }
+        }
+        (read, _) => (read, Plane::Management),
+    }
+}
+
+/// Where ARM serves a key: the version the URI names, or the current one.
+pub fn key_path(vault_id: &str, key: &KeyUri) -> String {
+    match &key.version {
+        Some(version) => format!("{vault_id}/keys/{}/versions/{version}", key.name),
+        None => format!("{vault_id}/keys/{}", key.name),
+    }
 }
 
 fn both_denied(arm: &ArmError, data_plane: &ArmError) -> ArmError {

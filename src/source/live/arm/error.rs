@@ -49,6 +49,9 @@ pub enum ArmError {
     },
     #[error("the answer is larger than {}, the most cmk-check reads of one answer", size(*.0))]
     TooLarge(usize),
+    /// An error a fleet snapshot recorded, as it was said when it happened.
+    #[error("{0}")]
+    Replayed(String),
 }
 
 fn truncation(after: usize, why: &Truncation) -> String {
@@ -133,6 +136,7 @@ impl ArmError {
             Self::ContentType(s) => Self::ContentType(text(s)),
             Self::Malformed(s) => Self::Malformed(text(s)),
             Self::ForeignLink(s) => Self::ForeignLink(text(s)),
+            Self::Replayed(s) => Self::Replayed(text(s)),
             same @ (Self::Timeout(_) | Self::Truncated { .. } | Self::TooLarge(_)) => same,
         }
     }
