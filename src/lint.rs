@@ -7,14 +7,14 @@
 )]
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::model::vault::VaultProperties;
 use crate::model::{ActivityLogAlert, Cluster, Identity, Key, KeyVersion, Vault};
 use crate::state::{Gap, Located, Place, Resource, State};
 
 /// How bad a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Note,

@@ -54,6 +54,19 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = CatalogFormat::Human)]
         format: CatalogFormat,
     },
+    /// Audit every cluster of a tenant (or of subscriptions, or management groups) in one run
+    #[command(after_help = "Examples:\n  \
+        cmk-check audit\n  \
+        cmk-check audit --subscription <sub> --subscription <sub> --require-cmk\n  \
+        cmk-check audit --management-group <group> --format sarif --output fleet.sarif\n  \
+        cmk-check audit --shard 1/4 --format json --output part-1.json\n  \
+        cmk-check audit --record fleet.json; cmk-check audit --snapshot fleet.json")]
+    Audit(Box<AuditArgs>),
+    /// Combine the JSON fleet reports of `audit --shard` runs into one report
+    #[command(
+        after_help = "Examples:\n  cmk-check merge part-1.json part-2.json --format sarif --output fleet.sarif"
+    )]
+    Merge(MergeArgs),
     /// Print the documentation of one rule
     #[command(
         after_help = "Examples:\n  cmk-check explain CMK004\n  cmk-check explain purge-protection-disabled"
@@ -62,6 +75,59 @@ pub enum Command {
         /// Rule code (`CMK004`, any case) or name (`purge-protection-disabled`)
         rule: String,
     },
+}
+
+#[derive(clap::Args)]
+pub struct AuditArgs {
+    /// Audit the clusters of this subscription (repeatable) [default: every subscription the credential can read]
+    #[arg(long = "subscription", value_name = "ID", conflicts_with_all = ["management_group", "tenant"])]
+    pub subscriptions: Vec<String>,
+    /// Audit the clusters of the subscriptions under this management group (repeatable)
+    #[arg(
+        long = "management-group",
+        value_name = "ID",
+        conflicts_with = "tenant"
+    )]
+    pub management_group: Vec<String>,
+    /// Every subscription the credential can read (the default)
+    #[arg(long)]
+    pub tenant: bool,
+    /// Write every body read to FLEET_FILE (token-free), to replay later with --snapshot
+    #[arg(long, value_name = "FLEET_FILE", conflicts_with = "snapshot")]
+    pub record: Option<PathBuf>,
+    /// Audit a recorded fleet offline instead of reading Azure
+    #[arg(long, value_name = "FLEET_FILE")]
+    pub snapshot: Option<PathBuf>,
+    /// Read vaults and identities through ARM instead of Resource Graph, which may lag minutes
+    #[arg(long)]
+    pub fresh: bool,
+    /// The most reads in flight at once
+    #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+    /// Audit the K-th of N deterministic parts of the subscriptions (by a hash of their IDs)
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    #[command(flatten)]
+    pub report: ReportArgs,
+    #[command(flatten)]
+    pub gate: GateArgs,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}
+
+#[derive(clap::Args)]
+pub struct MergeArgs {
+    /// The JSON fleet reports of the shards (`audit --format json`)
+    #[arg(value_name = "REPORT.json", required = true)]
+    pub reports: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = FormatArg::Human)]
+    pub format: FormatArg,
+    /// Write the report to FILE; a one-line summary still goes to stderr
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// The lowest severity that makes the exit code 1
+    #[arg(long, value_enum, default_value_t = FailOnArg::Error)]
+    pub fail_on: FailOnArg,
 }
 
 #[derive(clap::Args)]
@@ -162,6 +228,14 @@ pub struct LiveArgs {
     /// Subscription to search for the vault in (with --template: the one deployed to)
     #[arg(long, value_name = "SUBSCRIPTION_ID")]
     pub subscription: Option<String>,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}
+
+/// How to reach Azure.
+#[derive(clap::Args)]
+#[command(next_help_heading = "Connection")]
+pub struct ConnectionArgs {
     /// How to sign in
     #[arg(long, value_enum, default_value_t = AuthArg::Auto)]
     pub auth: AuthArg,
@@ -184,18 +258,7 @@ pub struct LiveArgs {
     pub timeout: u64,
 }
 
-impl LiveArgs {
-    pub fn flags(&self) -> Flags {
-        Flags {
-            location: self.location.clone(),
-            identity: self.identity.clone(),
-            key: self.key.clone(),
-            vault: self.vault.clone(),
-            cluster: self.cluster.clone(),
-            subscription: self.subscription.clone(),
-        }
-    }
-
+impl ConnectionArgs {
     pub fn connection(&self) -> Connection {
         Connection {
             auth: self.auth.into(),
@@ -207,17 +270,36 @@ impl LiveArgs {
     }
 }
 
+impl LiveArgs {
+    pub fn flags(&self) -> Flags {
+        Flags {
+            location: self.location.clone(),
+            identity: self.identity.clone(),
+            key: self.key.clone(),
+            vault: self.vault.clone(),
+            cluster: self.cluster.clone(),
+            subscription: self.subscription.clone(),
+        }
+    }
+}
+
+impl GateArgs {
+    pub fn overrides(&self, report: &ReportArgs) -> Overrides {
+        Overrides {
+            config: self.config.clone(),
+            now: report.now,
+            expiry_warning_days: report.expiry_warning_days,
+            require_cmk: self.require_cmk,
+            allow: self.allow.clone(),
+            warn: self.warn.clone(),
+            deny: self.deny.clone(),
+        }
+    }
+}
+
 impl CheckArgs {
     pub fn overrides(&self) -> Overrides {
-        Overrides {
-            config: self.gate.config.clone(),
-            now: self.report.now,
-            expiry_warning_days: self.report.expiry_warning_days,
-            require_cmk: self.gate.require_cmk,
-            allow: self.gate.allow.clone(),
-            warn: self.gate.warn.clone(),
-            deny: self.gate.deny.clone(),
-        }
+        self.gate.overrides(&self.report)
     }
 
     pub fn placement(&self, now: DateTime<Utc>) -> Placement {
@@ -225,7 +307,7 @@ impl CheckArgs {
             subscription: self.live.subscription.clone(),
             resource_group: self.template.resource_group.clone(),
             location: self.live.location.clone(),
-            cloud: self.live.cloud.into(),
+            cloud: self.live.connection.cloud.into(),
             now,
         }
     }

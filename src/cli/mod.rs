@@ -1,6 +1,7 @@
 //! The commands: each reads its input through `source::load`, runs the engine and renders.
 
 pub mod args;
+mod audit;
 mod output;
 
 use std::path::PathBuf;
@@ -23,7 +24,7 @@ pub const EXIT_FINDINGS: u8 = 1;
 pub const EXIT_CANNOT_RUN: u8 = 2;
 
 #[derive(Debug, Error, Diagnostic)]
-enum CliError {
+pub(crate) enum CliError {
     #[error("unknown rule `{name}`")]
     #[diagnostic(code(cmk_check::unknown_rule))]
     UnknownRule {
@@ -56,6 +57,8 @@ pub fn run(command: Command) -> Result<ExitCode, Problem> {
     match command {
         Command::Check(args) => check(&args),
         Command::Snapshot { live, output } => record(&live, output),
+        Command::Audit(args) => audit::audit(&args),
+        Command::Merge(args) => audit::merge(&args),
         Command::Rules { format } => {
             let text = match format {
                 CatalogFormat::Human => catalog::human(),
@@ -89,11 +92,11 @@ fn check(args: &CheckArgs) -> Result<ExitCode, Problem> {
             offline: args.template.offline,
         },
         (None, None) => {
-            let target = Target::from_flags(&args.live.flags(), args.live.cloud.into())?;
+            let target = Target::from_flags(&args.live.flags(), args.live.connection.cloud.into())?;
             Input::Live(Box::new(target))
         }
     };
-    let loaded = load(&input, &args.live.connection())?;
+    let loaded = load(&input, &args.live.connection.connection())?;
     let reports: Vec<Report> = loaded
         .targets
         .iter()
@@ -166,8 +169,11 @@ fn load(input: &Input, connection: &Connection) -> Result<Loaded, Problem> {
 
 /// `cmk-check snapshot`: the live state as a snapshot file.
 fn record(args: &LiveArgs, output: Option<PathBuf>) -> Result<ExitCode, Problem> {
-    let target = Target::from_flags(&args.flags(), args.cloud.into())?;
-    let loaded = load(&Input::Live(Box::new(target)), &args.connection())?;
+    let target = Target::from_flags(&args.flags(), args.connection.cloud.into())?;
+    let loaded = load(
+        &Input::Live(Box::new(target)),
+        &args.connection.connection(),
+    )?;
     let recording = loaded.recording.unwrap_or_default();
     let mut text = serde_json::to_string_pretty(&snapshot::write(&recording))
         .map_err(|e| CliError::Render(render::RenderError::Json(e)))?;

@@ -62,6 +62,53 @@ impl Drop for Spinner {
     }
 }
 
+/// A progress bar on stderr for the fleet audit, only when a person is watching; it reads the
+/// audit's counters ten times a second.
+pub struct Bar {
+    bar: Option<indicatif::ProgressBar>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    ticker: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Bar {
+    pub fn start(progress: std::sync::Arc<cmk_check::source::fleet::Progress>) -> Self {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        if !std::io::stderr().is_terminal() {
+            return Self {
+                bar: None,
+                stop,
+                ticker: None,
+            };
+        }
+        let bar = indicatif::ProgressBar::new_spinner();
+        let (shown, stopping) = (bar.clone(), std::sync::Arc::clone(&stop));
+        let ticker = std::thread::spawn(move || {
+            while !stopping.load(std::sync::atomic::Ordering::Relaxed) {
+                shown.set_message(super::audit::describe(&progress));
+                shown.tick();
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+        });
+        Self {
+            bar: Some(bar),
+            stop,
+            ticker: Some(ticker),
+        }
+    }
+}
+
+impl Drop for Bar {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(ticker) = self.ticker.take() {
+            let _ = ticker.join();
+        }
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
 /// Colours only on a terminal that wants them.
 pub fn color(to_file: bool) -> bool {
     !to_file

@@ -1,50 +1,51 @@
 //! The JSON report, version 1 (a public contract: fields are added, never renamed).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::engine::Report;
+use crate::engine::{Finding, Report};
 use crate::lint::{Fix, Severity};
 
 pub const VERSION: u32 = 1;
 
 #[derive(Serialize)]
-struct JsonReport<'a> {
+struct JsonReport {
     version: u32,
-    findings: Vec<JsonFinding<'a>>,
+    findings: Vec<JsonFinding>,
     summary: JsonSummary,
 }
 
-#[derive(Serialize)]
-struct JsonFinding<'a> {
-    code: &'static str,
-    name: &'static str,
-    severity: Severity,
-    message: &'a str,
-    resource: &'a str,
-    pointer: &'a str,
-    help: String,
-    unverified: bool,
+/// One finding as the JSON reports (of `check` and of the fleet) write it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JsonFinding {
+    pub code: String,
+    pub name: String,
+    pub severity: Severity,
+    pub message: String,
+    pub resource: String,
+    pub pointer: String,
+    pub help: String,
+    pub unverified: bool,
     /// Added after v1's first fields: the commands or the edit that fix the finding.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    fix: Option<JsonFix<'a>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix: Option<JsonFix>,
     /// Added after v1's first fields: present only on findings a config exemption covers.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    exemption: Option<JsonExemption<'a>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exemption: Option<JsonExemption>,
 }
 
-#[derive(Serialize)]
-struct JsonFix<'a> {
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JsonFix {
     /// `inPlace` (run these), `replace` (it cannot be fixed where it is: create these instead)
     /// or `edit` (change the code that declares it).
-    kind: &'static str,
-    lines: &'a [String],
+    pub kind: String,
+    pub lines: Vec<String>,
 }
 
-#[derive(Serialize)]
-struct JsonExemption<'a> {
-    reason: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    expires: Option<String>,
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JsonExemption {
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -58,17 +59,15 @@ struct JsonSummary {
     exempted: usize,
 }
 
-pub fn render(report: &Report) -> Result<String, serde_json::Error> {
-    let findings = report
-        .findings
-        .iter()
-        .map(|f| JsonFinding {
-            code: f.rule.code,
-            name: f.rule.name,
+impl JsonFinding {
+    pub fn of(f: &Finding) -> Self {
+        Self {
+            code: f.rule.code.to_string(),
+            name: f.rule.name.to_string(),
             severity: f.severity,
-            message: &f.violation.message,
-            resource: f.resource(),
-            pointer: f.pointer(),
+            message: f.violation.message.clone(),
+            resource: f.resource().to_string(),
+            pointer: f.pointer().to_string(),
             help: f.violation.help_text(),
             unverified: f.violation.unverified,
             fix: f.violation.fix.as_ref().map(|fix| JsonFix {
@@ -76,18 +75,22 @@ pub fn render(report: &Report) -> Result<String, serde_json::Error> {
                     Fix::InPlace(_) => "inPlace",
                     Fix::Replace(_) => "replace",
                     Fix::Edit(_) => "edit",
-                },
-                lines: fix.lines(),
+                }
+                .to_string(),
+                lines: fix.lines().to_vec(),
             }),
             exemption: f.exemption.as_ref().map(|e| JsonExemption {
-                reason: &e.reason,
+                reason: e.reason.clone(),
                 expires: e.expires.map(|d| d.to_string()),
             }),
-        })
-        .collect();
+        }
+    }
+}
+
+pub fn render(report: &Report) -> Result<String, serde_json::Error> {
     let body = JsonReport {
         version: VERSION,
-        findings,
+        findings: report.findings.iter().map(JsonFinding::of).collect(),
         summary: JsonSummary {
             errors: report.count(Severity::Error),
             warnings: report.count(Severity::Warning),

@@ -1,6 +1,7 @@
 //! Renderers: each turns a [`Report`](crate::engine::Report) into the text of one format.
 
 pub mod catalog;
+pub mod fleet;
 pub mod github;
 pub mod human;
 pub mod json;

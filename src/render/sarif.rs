@@ -13,6 +13,8 @@ use serde_sarif::sarif::{
 use crate::engine::{Finding, Report};
 use crate::lint::Rule;
 use crate::lint::{Level, Severity};
+use crate::render::fleet::{ClusterEntry, FleetReport};
+use crate::render::json::JsonFinding;
 use crate::render::span::{file_region, label, printable, resource_ref};
 use crate::render::RenderError;
 use crate::rules;
@@ -37,6 +39,17 @@ pub fn render(report: &Report) -> Result<String, RenderError> {
 }
 
 fn log(report: &Report) -> Sarif {
+    let mut seen = HashMap::new();
+    let results: Vec<SarifResult> = report
+        .findings
+        .iter()
+        .map(|finding| result(finding, &mut seen))
+        .collect();
+    sarif(results)
+}
+
+/// One run of cmk-check with the whole rule catalog and `results`.
+fn sarif(results: Vec<SarifResult>) -> Sarif {
     let driver = ToolComponent::builder()
         .name("cmk-check")
         .version(env!("CARGO_PKG_VERSION"))
@@ -49,12 +62,6 @@ fn log(report: &Report) -> Sarif {
                 .collect::<Vec<_>>(),
         )
         .build();
-    let mut seen = HashMap::new();
-    let results: Vec<SarifResult> = report
-        .findings
-        .iter()
-        .map(|finding| result(finding, &mut seen))
-        .collect();
     let run = Run::builder()
         .tool(Tool::builder().driver(driver).build())
         // `SourceDoc::line_col` counts characters, not the UTF-16 units SARIF assumes by default.
@@ -68,14 +75,133 @@ fn log(report: &Report) -> Sarif {
         .build()
 }
 
-fn information_uri() -> &'static str {
+/// The fleet report as one run: a result per finding of each cluster, its logical location
+/// naming the cluster.
+pub fn fleet(report: &FleetReport) -> Result<String, RenderError> {
+    let mut seen = HashMap::new();
+    let mut results = Vec::new();
+    for cluster in &report.clusters {
+        for finding in &cluster.findings {
+            results.push(fleet_result(cluster, finding, &mut seen));
+        }
+    }
+    let mut text = serde_json::to_string_pretty(&sarif(results))?;
+    text.push('\n');
+    Ok(text)
+}
+
+fn level(severity: Severity) -> ResultLevel {
+    match severity {
+        Severity::Error => ResultLevel::Error,
+        Severity::Warning => ResultLevel::Warning,
+        Severity::Note => ResultLevel::Note,
+    }
+}
+
+fn unverified_property() -> PropertyBag {
+    PropertyBag::builder()
+        .additional_properties(BTreeMap::from([(
+            "unverified".to_string(),
+            serde_json::Value::Bool(true),
+        )]))
+        .build()
+}
+
+fn fleet_result(
+    cluster: &ClusterEntry,
+    finding: &JsonFinding,
+    seen: &mut HashMap<String, usize>,
+) -> SarifResult {
+    let at = if finding.pointer.is_empty() {
+        finding.resource.clone()
+    } else {
+        format!("{}#{}", finding.resource, finding.pointer)
+    };
+    let logical = vec![
+        LogicalLocation::builder()
+            .fully_qualified_name(printable(&cluster.info.id).as_ref())
+            .name(printable(&cluster.info.name).as_ref())
+            .kind("resource")
+            .build(),
+        LogicalLocation::builder()
+            .fully_qualified_name(printable(&at).as_ref())
+            .kind("resource")
+            .build(),
+    ];
+    let resource = finding
+        .resource
+        .split_once("://")
+        .map_or(finding.resource.as_str(), |(_, rest)| rest)
+        .trim_matches('/');
+    let location = Location::builder()
+        .logical_locations(logical)
+        .physical_location(
+            PhysicalLocation::builder()
+                .artifact_location(
+                    ArtifactLocation::builder()
+                        .uri(artifact_uri(&format!("azure/{resource}")))
+                        .build(),
+                )
+                .build(),
+        )
+        .build();
+    let id = cluster.info.id.to_lowercase();
+    let mut result = SarifResult::builder()
+        .rule_id(finding.code.as_str())
+        .level(level(finding.severity))
+        .message(
+            Message::builder()
+                .text(format!(
+                    "{}\n\n{}",
+                    printable(&finding.message),
+                    printable(&finding.help)
+                ))
+                .build(),
+        )
+        .locations(vec![location])
+        .partial_fingerprints(BTreeMap::from([(
+            FINGERPRINT_KEY.to_string(),
+            stable_hash(
+                &[
+                    &finding.code,
+                    &finding.resource.to_lowercase(),
+                    &finding.pointer,
+                    &id,
+                ],
+                seen,
+            ),
+        )]))
+        .suppressions(
+            finding
+                .exemption
+                .iter()
+                .map(|e| {
+                    Suppression::builder()
+                        .kind("external")
+                        .justification(e.reason.as_str())
+                        .build()
+                })
+                .collect::<Vec<_>>(),
+        )
+        .build();
+    result.rule_index = rules::ALL
+        .iter()
+        .position(|rule| rule.code == finding.code)
+        .and_then(|index| i64::try_from(index).ok());
+    if finding.unverified {
+        result.properties = Some(unverified_property());
+    }
+    result
+}
+
+pub(crate) fn information_uri() -> &'static str {
     [env!("CARGO_PKG_HOMEPAGE"), env!("CARGO_PKG_REPOSITORY")]
         .into_iter()
         .find(|uri| !uri.is_empty())
         .unwrap_or(FALLBACK_INFORMATION_URI)
 }
 
-fn descriptor(rule: &Rule) -> ReportingDescriptor {
+pub(crate) fn descriptor(rule: &Rule) -> ReportingDescriptor {
     let what = section(rule.doc, "What it checks").unwrap_or(rule.summary);
     let configuration = match rule.default_level {
         Level::Deny => ReportingConfiguration::builder().level("error").build(),
@@ -138,14 +264,9 @@ fn section<'a>(doc: &'a str, heading: &str) -> Option<&'a str> {
 
 fn result(finding: &Finding, seen: &mut HashMap<String, usize>) -> SarifResult {
     let violation = &finding.violation;
-    let level = match finding.severity {
-        Severity::Error => ResultLevel::Error,
-        Severity::Warning => ResultLevel::Warning,
-        Severity::Note => ResultLevel::Note,
-    };
     let mut result = SarifResult::builder()
         .rule_id(finding.code())
-        .level(level)
+        .level(level(finding.severity))
         .message(
             Message::builder()
                 .text(format!(
@@ -179,14 +300,7 @@ fn result(finding: &Finding, seen: &mut HashMap<String, usize>) -> SarifResult {
         .position(|rule| rule.code == finding.code())
         .and_then(|index| i64::try_from(index).ok());
     if violation.unverified {
-        result.properties = Some(
-            PropertyBag::builder()
-                .additional_properties(BTreeMap::from([(
-                    "unverified".to_string(),
-                    serde_json::Value::Bool(true),
-                )]))
-                .build(),
-        );
+        result.properties = Some(unverified_property());
     }
     result
 }
@@ -265,8 +379,16 @@ fn to_i64(n: usize) -> i64 {
 /// because its output is fixed by definition, unlike `std`'s hasher.
 fn fingerprint(finding: &Finding, seen: &mut HashMap<String, usize>) -> String {
     let resource = finding.resource().to_lowercase();
+    stable_hash(
+        &[finding.code(), resource.as_str(), finding.pointer()],
+        seen,
+    )
+}
+
+/// FNV-1a of the parts, numbered when two results would share it.
+fn stable_hash(parts: &[&str], seen: &mut HashMap<String, usize>) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for part in [finding.code(), resource.as_str(), finding.pointer()] {
+    for part in parts {
         // The separator keeps ("ab", "c") and ("a", "bc") apart.
         for byte in part.bytes().chain(std::iter::once(0)) {
             hash ^= u64::from(byte);
@@ -285,7 +407,7 @@ fn fingerprint(finding: &Finding, seen: &mut HashMap<String, usize>) -> String {
 }
 
 /// A path as a URI reference: relative paths stay relative, absolute ones become `file:` URIs.
-fn artifact_uri(path: &str) -> String {
+pub(crate) fn artifact_uri(path: &str) -> String {
     let bytes = path.as_bytes();
     let drive =
         bytes.len() >= 3 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':' && bytes[2] == b'/';

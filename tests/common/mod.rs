@@ -6,6 +6,8 @@
     reason = "each test binary uses a different part of the fake"
 )]
 
+pub mod tenant;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;

@@ -16,7 +16,7 @@ use crate::azure::id;
 use crate::azure::keyuri::KeyUri;
 use crate::document::json::Members;
 use crate::source::live::arm::{ArmError, GraphAnswer, GraphScope};
-use crate::source::live::fetch::{data_plane_if_denied, key_path};
+use crate::source::live::fetch::{data_plane_if_denied, key_path, Plane};
 use crate::source::live::Azure;
 
 /// Resource Graph takes fewer than 300 subscriptions a query.
@@ -445,7 +445,7 @@ async fn read_keys(
     keys: &BTreeMap<String, (String, KeyUri)>,
     progress: &Progress,
 ) -> (
-    BTreeMap<String, (Result<Value, ArmError>, crate::source::live::fetch::Plane)>,
+    BTreeMap<String, (Result<Value, ArmError>, Plane)>,
     BTreeMap<String, Result<Vec<Value>, ArmError>>,
 ) {
     let order = round_robin(keys);

@@ -188,7 +188,12 @@ pub async fn data_plane_if_denied(azure: &Azure, management: Read, key: &KeyUri)
                     Ok(keyvault::bundle_as_management_body(&bundle, key)),
                     Plane::Data,
                 ),
-                Err(data_plane) => (Err(both_denied(&denied, &data_plane)), Plane::Data),
+                // Key Vault checks permissions before existence: any answer but a denial
+                // (a missing key, an outage) is the data plane's own fact.
+                Err(data_plane) if matches!(data_plane.status(), Some(401 | 403) | None) => {
+                    (Err(both_denied(&denied, &data_plane)), Plane::Data)
+                }
+                Err(data_plane) => (Err(data_plane), Plane::Data),
             }
         }
         (read, _) => (read, Plane::Management),
@@ -205,7 +210,7 @@ pub fn key_path(vault_id: &str, key: &KeyUri) -> String {
 
 fn both_denied(arm: &ArmError, data_plane: &ArmError) -> ArmError {
     ArmError::Status {
-        status: data_plane.status().unwrap_or(403),
+        status: 403,
         code: Some("Forbidden".to_string()),
         message: Some(format!(
             "{arm}; then the Key Vault data plane: {data_plane}"

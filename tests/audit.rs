@@ -1,0 +1,377 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests stop at the first failure"
+)]
+
+//! The fleet audit against a fake tenant made of the shipped fixtures: each cluster's verdicts
+//! are those of `check --cluster` on it, shared resources are one diagnostic, a denied
+//! subscription or a throttled one does not stop the others, and record + replay and
+//! shard + merge give what one run gives.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use assert_cmd::Command;
+use cmk_check::engine::{self, Options, Report};
+use cmk_check::render::fleet::FleetReport;
+use cmk_check::source::fleet::{self, Progress, Request, Scope, Shard};
+use cmk_check::source::live::target::{ResourceId, Target};
+use cmk_check::source::live::{self, Azure};
+use common::tenant::{Spec, Tenant};
+use predicates::prelude::*;
+
+const NOW: &str = "2026-11-27T12:00:00Z";
+
+fn request(scope: Scope) -> Request {
+    Request {
+        scope,
+        shard: None,
+        fresh: false,
+        concurrency: 8,
+        now: NOW.parse().unwrap(),
+    }
+}
+
+fn options() -> Options {
+    Options::new(NOW.parse().unwrap())
+}
+
+/// A verdict: which rule, on what, where, and whether it was verified; for a violation also
+/// what it says (a could-not-verify quotes the server, which words a missing resource
+/// differently in Resource Graph and in ARM).
+type Outcome = BTreeSet<(String, String, String, bool, String)>;
+
+fn outcome(report: &Report) -> Outcome {
+    report
+        .findings
+        .iter()
+        .map(|f| {
+            (
+                f.code().to_string(),
+                f.resource().to_ascii_lowercase(),
+                f.pointer().to_string(),
+                f.violation.unverified,
+                if f.violation.unverified {
+                    String::new()
+                } else {
+                    f.violation.message.clone()
+                },
+            )
+        })
+        .collect()
+}
+
+async fn audit(tenant: &Tenant, request: &Request) -> (fleet::Fleet, Azure) {
+    let azure = common::azure(&tenant.server, Duration::from_secs(10));
+    let fleet = fleet::audit(request, &azure, &Progress::default())
+        .await
+        .unwrap();
+    (fleet, azure)
+}
+
+fn report(fleet: &fleet::Fleet) -> FleetReport {
+    let clusters = fleet
+        .clusters
+        .iter()
+        .map(|(state, info)| (info.clone(), engine::run(state, &options())))
+        .collect();
+    FleetReport::new(clusters, fleet.problems.clone())
+}
+
+#[tokio::test]
+async fn every_cluster_gets_the_verdicts_of_check_cluster_on_it() {
+    let tenant = Tenant::start(Spec::small(40)).await;
+    let (fleet, azure) = audit(&tenant, &request(Scope::Tenant)).await;
+    assert_eq!(fleet.clusters.len(), 40);
+    let mut with_findings = 0;
+    for (state, info) in &fleet.clusters {
+        let audited = outcome(&engine::run(state, &options()));
+        let target = Target {
+            cluster: Some(
+                ResourceId::parse("--cluster", &info.id, cmk_check::azure::CLUSTER_TYPE).unwrap(),
+            ),
+            ..Target::default()
+        };
+        let checked = outcome(&engine::run(
+            &live::read(&target, &azure).await.state,
+            &options(),
+        ));
+        assert_eq!(audited, checked, "{}", info.id);
+        with_findings += usize::from(!audited.is_empty());
+    }
+    // The fleet is varied: failing and passing clusters, customer- and service-managed ones.
+    assert!(with_findings > 10, "{with_findings}");
+    assert!(fleet.clusters.iter().any(|(_, i)| !i.customer_managed));
+    assert!(fleet
+        .clusters
+        .iter()
+        .any(|(_, i)| i.availability.as_ref().is_some_and(|a| !a.available())));
+}
+
+#[tokio::test]
+async fn a_fault_shared_by_many_clusters_is_one_diagnostic_listing_them() {
+    // Twenty vaults of the first fixtures, the vault-level failures among them, five
+    // clusters each.
+    let tenant = Tenant::start(Spec {
+        vaults: 20,
+        keys: 20,
+        ..Spec::small(100)
+    })
+    .await;
+    let (fleet, _) = audit(&tenant, &request(Scope::Tenant)).await;
+    let report = report(&fleet);
+    let widest = report
+        .causes()
+        .into_iter()
+        .map(|c| c.clusters.len())
+        .max()
+        .unwrap();
+    assert!(widest > 3, "no cause is shared: {widest}");
+    let text = cmk_check::render::fleet::human(&report, 100);
+    assert!(text.contains("clusters ("), "{text}");
+    // Worst first: a cluster that is not available heads the table.
+    let first_row = text
+        .lines()
+        .skip_while(|l| !l.starts_with("cluster "))
+        .nth(1)
+        .unwrap();
+    assert!(first_row.contains("Unavailable"), "{first_row}");
+}
+
+#[tokio::test]
+async fn a_denied_subscription_does_not_stop_the_others() {
+    let tenant = Tenant::start(Spec {
+        denied: Some(1),
+        ..Spec::small(30)
+    })
+    .await;
+    let (fleet, _) = audit(&tenant, &request(Scope::Tenant)).await;
+    assert_eq!(fleet.clusters.len(), 30);
+    let denied = &tenant.subscriptions[1];
+    let problem = fleet
+        .problems
+        .iter()
+        .find(|p| p.scope.contains(denied.as_str()))
+        .unwrap();
+    assert!(problem.remedy.contains("--role Reader"), "{problem:?}");
+    // Clusters whose keys live in the denied subscription could not be verified, the others were.
+    let report = report(&fleet);
+    let unverified = report
+        .clusters
+        .iter()
+        .filter(|c| {
+            c.findings
+                .iter()
+                .any(|f| f.unverified && f.message.contains("403"))
+        })
+        .count();
+    assert!(unverified > 0 && unverified < 30, "{unverified}");
+}
+
+#[tokio::test]
+async fn throttled_answers_are_waited_for_and_change_nothing() {
+    let calm = Tenant::start(Spec::small(30)).await;
+    let bursty = Tenant::start(Spec {
+        bursty: Some(0),
+        throttle: true,
+        ..Spec::small(30)
+    })
+    .await;
+    let whole = |fleet: &fleet::Fleet| -> Vec<Outcome> {
+        fleet
+            .clusters
+            .iter()
+            .map(|(state, _)| outcome(&engine::run(state, &options())))
+            .collect()
+    };
+    let (a, _) = audit(&calm, &request(Scope::Tenant)).await;
+    let (b, _) = audit(&bursty, &request(Scope::Tenant)).await;
+    assert_eq!(whole(&a), whole(&b));
+    assert!(
+        bursty
+            .counts
+            .throttled
+            .load(std::sync::atomic::Ordering::Relaxed)
+            > 0
+    );
+}
+
+#[tokio::test]
+async fn a_resource_graph_answer_over_many_pages_is_read_whole() {
+    let tenant = Tenant::start(Spec {
+        page_rows: 7,
+        ..Spec::small(45)
+    })
+    .await;
+    let (fleet, _) = audit(&tenant, &request(Scope::Tenant)).await;
+    assert_eq!(fleet.clusters.len(), 45);
+    assert!(
+        tenant
+            .counts
+            .graph
+            .load(std::sync::atomic::Ordering::Relaxed)
+            > 10
+    );
+}
+
+#[tokio::test]
+async fn a_recorded_fleet_replays_with_the_same_verdicts() {
+    let tenant = Tenant::start(Spec {
+        denied: Some(2),
+        ..Spec::small(25)
+    })
+    .await;
+    let (fleet, _) = audit(&tenant, &request(Scope::Tenant)).await;
+    let path = std::env::temp_dir().join(format!("cmk-check-fleet-{}.json", std::process::id()));
+    std::fs::write(&path, serde_json::to_string(&fleet.store.record()).unwrap()).unwrap();
+    let replayed = fleet::replay(&path).unwrap();
+    assert_eq!(report(&fleet), report(&replayed));
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        !text.contains(common::TOKEN),
+        "the recording holds the token"
+    );
+}
+
+#[tokio::test]
+async fn shards_merged_are_the_whole() {
+    let tenant = Tenant::start(Spec {
+        subscriptions: 7,
+        ..Spec::small(35)
+    })
+    .await;
+    let (whole, _) = audit(&tenant, &request(Scope::Tenant)).await;
+    let mut parts = Vec::new();
+    let mut seen = 0;
+    for index in 1..=3 {
+        let request = Request {
+            shard: Some(Shard { index, count: 3 }),
+            ..request(Scope::Tenant)
+        };
+        let (part, _) = audit(&tenant, &request).await;
+        seen += part.clusters.len();
+        // Through JSON, as `merge` reads them.
+        let json = cmk_check::render::fleet::json(&report(&part)).unwrap();
+        parts.push(serde_json::from_str::<FleetReport>(&json).unwrap());
+    }
+    assert_eq!(seen, 35, "the shards overlap or miss clusters");
+    assert_eq!(FleetReport::merge(parts), report(&whole));
+}
+
+#[tokio::test]
+async fn subscriptions_given_bound_the_audit() {
+    let tenant = Tenant::start(Spec::small(30)).await;
+    let one = vec![tenant.subscriptions[0].to_uppercase()];
+    let (fleet, _) = audit(&tenant, &request(Scope::Subscriptions(one))).await;
+    assert_eq!(fleet.clusters.len(), 10);
+    assert!(fleet.clusters.iter().all(|(_, i)| i
+        .subscription
+        .eq_ignore_ascii_case(&tenant.subscriptions[0])));
+}
+
+fn cli(tenant: &Tenant) -> Command {
+    let mut cmd = Command::cargo_bin("cmk-check").unwrap();
+    cmd.current_dir(std::env::temp_dir())
+        .env("CMK_CHECK_ACCESS_TOKEN", common::TOKEN)
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .args([
+            "audit",
+            "--auth",
+            "access-token",
+            "--arm-endpoint",
+            &tenant.server.uri(),
+            "--now",
+            NOW,
+        ]);
+    cmd
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_command_line_audits_reports_and_merges() {
+    let tenant = Tenant::start(Spec::small(20)).await;
+    let output = cli(&tenant)
+        .args(["--format", "json"])
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            common::root().join("tests/schemas/cmk-check-fleet-v1.schema.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&json)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(json["kind"], "fleet");
+    assert_eq!(json["summary"]["clusters"], 20);
+    // Service-managed clusters are a note, until CMK is required.
+    let service_managed = |json: &serde_json::Value| {
+        json["clusters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["customerManaged"] == false)
+            .map(|c| c["findings"].as_array().unwrap().len())
+            .collect::<Vec<_>>()
+    };
+    assert!(service_managed(&json).iter().all(|n| *n == 0));
+    let required = cli(&tenant)
+        .args(["--format", "json", "--require-cmk"])
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let required: serde_json::Value = serde_json::from_slice(&required.stdout).unwrap();
+    assert!(service_managed(&required).iter().all(|n| *n == 1));
+
+    // Shards through the command line, merged.
+    let dir = std::env::temp_dir().join(format!("cmk-check-audit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut parts = Vec::new();
+    for k in 1..=2 {
+        let part = dir.join(format!("part-{k}.json"));
+        cli(&tenant)
+            .args(["--format", "json", "--shard", &format!("{k}/2"), "--output"])
+            .arg(&part)
+            .assert()
+            .code(predicate::in_iter([0, 1]));
+        parts.push(part);
+    }
+    let merged = Command::cargo_bin("cmk-check")
+        .unwrap()
+        .arg("merge")
+        .args(&parts)
+        .args(["--format", "json"])
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let merged: serde_json::Value = serde_json::from_slice(&merged.stdout).unwrap();
+    assert_eq!(merged, json);
+    for format in ["human", "sarif", "github", "junit"] {
+        cli(&tenant)
+            .args(["--format", format])
+            .assert()
+            .code(1)
+            .stdout(predicate::str::is_empty().not());
+    }
+    // A file that is not a fleet report.
+    Command::cargo_bin("cmk-check")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["merge", "fixtures/clean.json"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is not a JSON fleet report"));
+}
