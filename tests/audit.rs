@@ -201,6 +201,36 @@ async fn throttled_answers_are_waited_for_and_change_nothing() {
 }
 
 #[tokio::test]
+async fn each_distinct_key_is_read_once_and_its_versions_only_after_a_rotation() {
+    // Every fixture's vault once, two clusters on each key.
+    let tenant = Tenant::start(Spec {
+        keys: 80,
+        vaults: 80,
+        ..Spec::small(160)
+    })
+    .await;
+    audit(&tenant, &request(Scope::Tenant)).await;
+    let now = NOW
+        .parse::<chrono::DateTime<chrono::Utc>>()
+        .unwrap()
+        .timestamp();
+    let rotated = tenant
+        .keys_in_use
+        .values()
+        // A key whose creation time is unknown may have been rotated: its versions are read.
+        .filter(|k| {
+            k["properties"]["attributes"]["created"]
+                .as_i64()
+                .is_none_or(|created| now - created < 24 * 3600)
+        })
+        .count();
+    let count = |c: &std::sync::atomic::AtomicUsize| c.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(tenant.keys_in_use.len() < 160 && rotated > 0, "{rotated}");
+    assert_eq!(count(&tenant.counts.key_reads), tenant.keys_in_use.len());
+    assert_eq!(count(&tenant.counts.version_lists), rotated);
+}
+
+#[tokio::test]
 async fn a_resource_graph_answer_over_many_pages_is_read_whole() {
     let tenant = Tenant::start(Spec {
         page_rows: 7,
@@ -271,6 +301,84 @@ async fn subscriptions_given_bound_the_audit() {
     assert!(fleet.clusters.iter().all(|(_, i)| i
         .subscription
         .eq_ignore_ascii_case(&tenant.subscriptions[0])));
+}
+
+/// How many clusters have a finding of `code`.
+fn with(report: &FleetReport, code: &str) -> usize {
+    report
+        .clusters
+        .iter()
+        .filter(|c| c.findings.iter().any(|f| f.code == code))
+        .count()
+}
+
+#[tokio::test]
+async fn fresh_reads_what_resource_graph_lags_on_through_arm() {
+    let spec = Spec {
+        stale_vaults: true,
+        ..Spec::small(30)
+    };
+    let lagging = Tenant::start(spec.clone()).await;
+    let (stale, _) = audit(&lagging, &request(Scope::Tenant)).await;
+    let current = Tenant::start(spec).await;
+    let (fresh, _) = audit(
+        &current,
+        &Request {
+            fresh: true,
+            ..request(Scope::Tenant)
+        },
+    )
+    .await;
+    // Resource Graph's rows say purge protection is off everywhere; ARM says otherwise
+    // for the vaults of every fixture but the one about purge protection.
+    let (stale, fresh) = (report(&stale), report(&fresh));
+    assert_eq!(
+        with(&stale, "CMK004"),
+        stale
+            .clusters
+            .iter()
+            .filter(|c| c.info.customer_managed)
+            .count()
+    );
+    assert!(
+        with(&fresh, "CMK004") < with(&stale, "CMK004") / 2,
+        "{}",
+        with(&fresh, "CMK004")
+    );
+    // The vaults and identities were each read once more, through ARM.
+    let reads = |t: &Tenant| {
+        t.counts
+            .other_reads
+            .load(std::sync::atomic::Ordering::Relaxed)
+    };
+    assert!(
+        reads(&current) > reads(&lagging) + 15,
+        "{} vs {}",
+        reads(&current),
+        reads(&lagging)
+    );
+}
+
+#[tokio::test]
+async fn what_resource_graph_leaves_out_is_reported() {
+    let tenant = Tenant::start(Spec {
+        truncated: true,
+        ..Spec::small(10)
+    })
+    .await;
+    let (fleet, _) = audit(&tenant, &request(Scope::Tenant)).await;
+    let said: Vec<&str> = fleet.problems.iter().map(|p| p.message.as_str()).collect();
+    assert!(
+        said.iter().any(|m| m.contains("resultTruncated")),
+        "{said:?}"
+    );
+    assert!(
+        said.iter()
+            .any(|m| m.contains("x-ms-tenant-subscription-limit-hit")),
+        "{said:?}"
+    );
+    let text = cmk_check::render::fleet::human(&report(&fleet), 100);
+    assert!(text.contains("resultTruncated"), "{text}");
 }
 
 fn cli(tenant: &Tenant) -> Command {

@@ -41,6 +41,10 @@ pub struct Spec {
     pub bursty: Option<usize>,
     /// Rows a Resource Graph page holds at most (Azure: 1,000).
     pub page_rows: usize,
+    /// Resource Graph lags ARM: its vault rows predate purge protection being turned on.
+    pub stale_vaults: bool,
+    /// The cluster query's answer is truncated and hits the tenant's subscription limit.
+    pub truncated: bool,
 }
 
 impl Spec {
@@ -57,6 +61,8 @@ impl Spec {
             denied: None,
             bursty: None,
             page_rows: 1_000,
+            stale_vaults: false,
+            truncated: false,
         }
     }
 }
@@ -94,6 +100,8 @@ pub struct Tenant {
     /// Resource IDs of the clusters, in generation order.
     pub clusters: Vec<String>,
     pub subscriptions: Vec<String>,
+    /// The key bodies the customer-managed clusters name, by ARM path: one read each.
+    pub keys_in_use: BTreeMap<String, Value>,
 }
 
 fn subscription(index: usize) -> String {
@@ -152,12 +160,21 @@ impl World {
     }
 }
 
-fn generate(spec: &Spec) -> (World, Vec<String>, Vec<String>) {
+/// What a fleet is: the fake's answers and what the tests know of them.
+struct Generated {
+    world: World,
+    clusters: Vec<String>,
+    subscriptions: Vec<String>,
+    keys_in_use: BTreeMap<String, Value>,
+}
+
+fn generate(spec: &Spec) -> Generated {
     let fixtures = fixtures();
     let subscriptions: Vec<String> = (0..spec.subscriptions).map(subscription).collect();
     let keys_per_vault = (spec.keys / spec.vaults.max(1)).max(1);
     let mut world = World::default();
     let mut clusters = Vec::new();
+    let mut keys_in_use = BTreeMap::new();
     for v in 0..spec.vaults {
         let fixture = &fixtures[v % fixtures.len()];
         let sub = &subscriptions[v % subscriptions.len()];
@@ -235,6 +252,24 @@ fn generate(spec: &Spec) -> (World, Vec<String>, Vec<String>) {
                 .as_object_mut()
                 .unwrap()
                 .remove("dataEncryption");
+        } else if let Some(uri) = body["properties"]["dataEncryption"]["primaryKeyUri"]
+            .as_str()
+            .filter(|uri| {
+                cmk_check::azure::keyuri::KeyUri::parse(uri).is_ok_and(|k| k.vault == vault)
+            })
+        {
+            // Only a valid key URI naming its vault can be read; the others are what their fixtures are about.
+            let vault_id = format!("/subscriptions/{}/resourcegroups/rg-citus-prod/providers/microsoft.keyvault/vaults/{vault}", subscriptions[v % subscriptions.len()]);
+            let path = match uri.split_once("/keys/").unwrap().1.split_once('/') {
+                Some((_, version)) => format!("{vault_id}/keys/{key}/versions/{version}"),
+                None => format!("{vault_id}/keys/{key}"),
+            };
+            let key_body = world
+                .bodies
+                .get(&path)
+                .unwrap_or_else(|| panic!("{uri}: {path}"))
+                .clone();
+            keys_in_use.insert(path, key_body);
         }
         let id = body["id"].as_str().unwrap().to_string();
         body["subscriptionId"] = json!(sub);
@@ -276,7 +311,12 @@ fn generate(spec: &Spec) -> (World, Vec<String>, Vec<String>) {
             json!({ "value": alerts }),
         );
     }
-    (world, clusters, subscriptions)
+    Generated {
+        world,
+        clusters,
+        subscriptions,
+        keys_in_use,
+    }
 }
 
 /// Azure's quotas, kept by the fake.
@@ -357,6 +397,20 @@ impl Answering {
         } else {
             self.world.rows.get(table).cloned().unwrap_or_default()
         };
+        let rows: Vec<Value> = if table == "vaults" && self.spec.stale_vaults {
+            rows.into_iter()
+                .map(|mut row| {
+                    row["properties"]["enablePurgeProtection"] = json!(false);
+                    row
+                })
+                .collect()
+        } else {
+            rows
+        };
+        let truncated = self.spec.truncated && table == "clusters";
+        if truncated {
+            headers.push(("x-ms-tenant-subscription-limit-hit", "true".to_string()));
+        }
         let scope: Option<Vec<String>> = body["subscriptions"].as_array().map(|s| {
             s.iter()
                 .filter_map(Value::as_str)
@@ -399,7 +453,7 @@ impl Answering {
         let mut answer = json!({
             "totalRecords": rows.len(),
             "count": page.len(),
-            "resultTruncated": "false",
+            "resultTruncated": if truncated { "true" } else { "false" },
             "data": page,
         });
         if skip + top < rows.len() {
@@ -511,7 +565,12 @@ impl Respond for Answering {
 
 impl Tenant {
     pub async fn start(spec: Spec) -> Self {
-        let (world, clusters, subscriptions) = generate(&spec);
+        let Generated {
+            world,
+            clusters,
+            subscriptions,
+            keys_in_use,
+        } = generate(&spec);
         let server = MockServer::builder()
             .disable_request_recording()
             .start()
@@ -536,6 +595,7 @@ impl Tenant {
             counts,
             clusters,
             subscriptions,
+            keys_in_use,
         }
     }
 }

@@ -6,10 +6,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::Ordering;
 
-use futures::stream::{self, StreamExt};
+use futures::stream::{self, FuturesUnordered, StreamExt};
 use serde_json::Value;
+use tokio::sync::mpsc::{self, UnboundedReceiver};
 
-use super::store::{customer_managed, names, needs_versions, user_assigned, Store, VaultReading};
+use super::store::{
+    customer_managed, names, needs_versions, user_assigned, Reading, Store, VaultReading,
+};
 use super::{FleetError, Problem, Progress, Request, Scope};
 use crate::azure::api::{IDENTITY, KEY_VAULT};
 use crate::azure::id;
@@ -78,38 +81,63 @@ pub(super) async fn store(
         .filter_map(|c| c.text("id").and_then(id::subscription_from_id).map(lower))
         .collect();
 
-    let (identity_reads, vaults, health) = futures::join!(
-        read_identities(request, azure, &identities),
-        read_vaults(request, azure, &vault_names),
-        read_health(azure, &cluster_subscriptions),
+    // The keys set the audit's pace: their vaults are looked up first, each batch's keys read
+    // as soon as it answers, and only then are the identities, health and alerts queried,
+    // within the same Resource Graph quota.
+    let mut wanted_keys: BTreeMap<String, BTreeMap<String, KeyUri>> = BTreeMap::new();
+    for key in named.iter().filter_map(|n| n.key.as_ref()) {
+        wanted_keys.entry(key.vault.clone()).or_default().insert(
+            lower(&format!(
+                "{}/{}",
+                key.name,
+                key.version.as_deref().unwrap_or_default()
+            )),
+            key.clone(),
+        );
+    }
+    let (turns, queue) = mpsc::unbounded_channel();
+    let lookups_then_the_rest = async {
+        let vaults = read_vaults(request, azure, &vault_names, |found| {
+            let keys: BTreeMap<String, (String, KeyUri)> = found
+                .iter()
+                .flat_map(|(name, id)| {
+                    wanted_keys
+                        .get(*name)
+                        .into_iter()
+                        .flatten()
+                        .map(|(_, key)| (lower(&key_path(id, key)), ((*id).clone(), key.clone())))
+                })
+                .collect();
+            for turn in round_robin(&keys) {
+                // The receiver outlives every send: it is read until this side finishes.
+                let _ = turns.send((turn.0.clone(), (turn.1 .0.clone(), turn.1 .1.clone())));
+            }
+        })
+        .await;
+        drop(turns);
+        let mut alert_subscriptions = cluster_subscriptions.clone();
+        alert_subscriptions.extend(vaults.values().filter_map(|v| match v {
+            VaultReading::Found { id, .. } => id::subscription_from_id(id).map(lower),
+            VaultReading::Missing { .. } => None,
+        }));
+        let (identities, health, alerts) = futures::join!(
+            read_identities(request, azure, &identities),
+            read_health(azure, &cluster_subscriptions),
+            read_alerts(azure, &alert_subscriptions),
+        );
+        (vaults, identities, health, alerts)
+    };
+    let ((vaults, identities, health, alerts), (keys, versions)) = futures::join!(
+        lookups_then_the_rest,
+        read_keys(request, azure, queue, progress),
     );
-    store.identities = identity_reads;
+    store.vaults = vaults;
+    store.identities = identities;
     store.health = health.0;
     store.problems.extend(health.1);
-    store.vaults = vaults;
-
-    let mut alert_subscriptions = cluster_subscriptions.clone();
-    alert_subscriptions.extend(store.vaults.values().filter_map(|v| match v {
-        VaultReading::Found { id, .. } => id::subscription_from_id(id).map(lower),
-        VaultReading::Missing { .. } => None,
-    }));
-    let keys: BTreeMap<String, (String, KeyUri)> = named
-        .iter()
-        .filter_map(|n| {
-            let key = n.key.as_ref()?;
-            let VaultReading::Found { id, .. } = store.vaults.get(&key.vault)? else {
-                return None;
-            };
-            Some((lower(&key_path(id, key)), (id.clone(), key.clone())))
-        })
-        .collect();
-    let (alerts, keys) = futures::join!(
-        read_alerts(azure, &alert_subscriptions),
-        read_keys(request, azure, &keys, progress),
-    );
     store.alerts = alerts;
-    store.keys = keys.0;
-    store.versions = keys.1;
+    store.keys = keys;
+    store.versions = versions;
     store.problems.extend(denied(&store));
     Progress::add(&progress.checked, store.clusters.len());
     Ok(store)
@@ -314,6 +342,7 @@ async fn read_vaults(
     request: &Request,
     azure: &Azure,
     names: &BTreeSet<String>,
+    mut found: impl FnMut(&[(&String, &String)]),
 ) -> BTreeMap<String, VaultReading> {
     let all: Vec<&String> = names.iter().collect();
     let queries = all.chunks(NAMES_PER_QUERY).map(|batch| {
@@ -326,7 +355,8 @@ async fn read_vaults(
         async move { (batch.to_vec(), azure.arm.graph(&query, &GraphScope::Tenant).await) }
     });
     let mut vaults = BTreeMap::new();
-    for (batch, answer) in futures::future::join_all(queries).await {
+    let mut answers: FuturesUnordered<_> = queries.collect();
+    while let Some((batch, answer)) = answers.next().await {
         match answer {
             Err(e) => {
                 for name in batch {
@@ -357,6 +387,14 @@ async fn read_vaults(
                         );
                     }
                 }
+                let answered: Vec<(&String, &String)> = batch
+                    .iter()
+                    .filter_map(|name| match vaults.get_key_value(*name) {
+                        Some((name, VaultReading::Found { id, .. })) => Some((name, id)),
+                        _ => None,
+                    })
+                    .collect();
+                found(&answered);
             }
         }
     }
@@ -433,58 +471,48 @@ async fn read_alerts(
     alerts
 }
 
-/// One ARM read per distinct key, spread fairly over the subscriptions; then the versions of
-/// those rotated within the day.
-#[allow(
-    clippy::type_complexity,
-    reason = "the two maps of the store this read fills"
-)]
+/// One ARM read per distinct key as its vault becomes known, and right after it the versions
+/// of a key rotated within the day.
 async fn read_keys(
     request: &Request,
     azure: &Azure,
-    keys: &BTreeMap<String, (String, KeyUri)>,
+    queue: UnboundedReceiver<(String, (String, KeyUri))>,
     progress: &Progress,
 ) -> (
-    BTreeMap<String, (Result<Value, ArmError>, Plane)>,
+    BTreeMap<String, (Reading, Plane)>,
     BTreeMap<String, Result<Vec<Value>, ArmError>>,
 ) {
-    let order = round_robin(keys);
-    let concurrency = request.concurrency.max(1);
-    let reads: Vec<_> = stream::iter(order)
+    let turns = stream::unfold(queue, |mut queue| async move {
+        queue.recv().await.map(|turn| (turn, queue))
+    });
+    let now = request.now;
+    let reads: Vec<_> = turns
         .map(|(path, (vault, key))| async move {
-            let arm_path = key_path(vault, key);
+            let arm_path = key_path(&vault, &key);
             // Wait out a throttled subscription before taking a turn.
             tokio::time::sleep(azure.arm.throttled_for(&arm_path)).await;
             progress.in_flight.fetch_add(1, Ordering::Relaxed);
             let read = azure.arm.get(&arm_path, KEY_VAULT).await;
-            let read = data_plane_if_denied(azure, read, key).await;
+            let read = data_plane_if_denied(azure, read, &key).await;
+            let versions = if needs_versions(&read.0, now) {
+                let listed = format!("{vault}/keys/{}/versions", key.name);
+                tokio::time::sleep(azure.arm.throttled_for(&listed)).await;
+                Some((lower(&listed), azure.arm.list(&listed, KEY_VAULT).await))
+            } else {
+                None
+            };
             progress.in_flight.fetch_sub(1, Ordering::Relaxed);
-            (path.clone(), (vault.clone(), key.clone()), read)
+            (path, read, versions)
         })
-        .buffer_unordered(concurrency)
+        .buffer_unordered(request.concurrency.max(1))
         .collect()
         .await;
-    let now = request.now;
-    let rotated: Vec<(String, String)> = reads
-        .iter()
-        .filter(|(_, _, (read, _))| needs_versions(read, now))
-        .map(|(_, (vault, key), _)| {
-            let path = format!("{vault}/keys/{}/versions", key.name);
-            (lower(&path), path)
-        })
-        .collect();
-    let versions = stream::iter(rotated)
-        .map(|(key, path)| async move {
-            tokio::time::sleep(azure.arm.throttled_for(&path)).await;
-            (key, azure.arm.list(&path, KEY_VAULT).await)
-        })
-        .buffer_unordered(concurrency)
-        .collect()
-        .await;
-    let keys = reads
-        .into_iter()
-        .map(|(path, _, read)| (path, read))
-        .collect();
+    let mut keys = BTreeMap::new();
+    let mut versions = BTreeMap::new();
+    for (path, read, listed) in reads {
+        keys.insert(path, read);
+        versions.extend(listed);
+    }
     (keys, versions)
 }
 
