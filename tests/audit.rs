@@ -75,10 +75,8 @@ async fn audit(tenant: &Tenant, request: &Request) -> (fleet::Fleet, Azure) {
 
 fn report(fleet: &fleet::Fleet) -> FleetReport {
     let clusters = fleet
-        .clusters
-        .iter()
-        .map(|(state, info)| (info.clone(), engine::run(state, &options())))
-        .collect();
+        .clusters()
+        .map(|(state, info)| (info, engine::run(&state, &options())));
     FleetReport::new(clusters, fleet.problems.clone())
 }
 
@@ -86,10 +84,10 @@ fn report(fleet: &fleet::Fleet) -> FleetReport {
 async fn every_cluster_gets_the_verdicts_of_check_cluster_on_it() {
     let tenant = Tenant::start(Spec::small(40)).await;
     let (fleet, azure) = audit(&tenant, &request(Scope::Tenant)).await;
-    assert_eq!(fleet.clusters.len(), 40);
+    assert_eq!(fleet.clusters().count(), 40);
     let mut with_findings = 0;
-    for (state, info) in &fleet.clusters {
-        let audited = outcome(&engine::run(state, &options()));
+    for (state, info) in fleet.clusters() {
+        let audited = outcome(&engine::run(&state, &options()));
         let target = Target {
             cluster: Some(
                 ResourceId::parse("--cluster", &info.id, cmk_check::azure::CLUSTER_TYPE).unwrap(),
@@ -105,10 +103,9 @@ async fn every_cluster_gets_the_verdicts_of_check_cluster_on_it() {
     }
     // The fleet is varied: failing and passing clusters, customer- and service-managed ones.
     assert!(with_findings > 10, "{with_findings}");
-    assert!(fleet.clusters.iter().any(|(_, i)| !i.customer_managed));
+    assert!(fleet.clusters().any(|(_, i)| !i.customer_managed));
     assert!(fleet
-        .clusters
-        .iter()
+        .clusters()
         .any(|(_, i)| i.availability.as_ref().is_some_and(|a| !a.available())));
 }
 
@@ -150,7 +147,7 @@ async fn a_denied_subscription_does_not_stop_the_others() {
     })
     .await;
     let (fleet, _) = audit(&tenant, &request(Scope::Tenant)).await;
-    assert_eq!(fleet.clusters.len(), 30);
+    assert_eq!(fleet.clusters().count(), 30);
     let denied = &tenant.subscriptions[1];
     let problem = fleet
         .problems
@@ -183,9 +180,8 @@ async fn throttled_answers_are_waited_for_and_change_nothing() {
     .await;
     let whole = |fleet: &fleet::Fleet| -> Vec<Outcome> {
         fleet
-            .clusters
-            .iter()
-            .map(|(state, _)| outcome(&engine::run(state, &options())))
+            .clusters()
+            .map(|(state, _)| outcome(&engine::run(&state, &options())))
             .collect()
     };
     let (a, _) = audit(&calm, &request(Scope::Tenant)).await;
@@ -238,7 +234,7 @@ async fn a_resource_graph_answer_over_many_pages_is_read_whole() {
     })
     .await;
     let (fleet, _) = audit(&tenant, &request(Scope::Tenant)).await;
-    assert_eq!(fleet.clusters.len(), 45);
+    assert_eq!(fleet.clusters().count(), 45);
     assert!(
         tenant
             .counts
@@ -283,7 +279,7 @@ async fn shards_merged_are_the_whole() {
             ..request(Scope::Tenant)
         };
         let (part, _) = audit(&tenant, &request).await;
-        seen += part.clusters.len();
+        seen += part.clusters().count();
         // Through JSON, as `merge` reads them.
         let json = cmk_check::render::fleet::json(&report(&part)).unwrap();
         parts.push(serde_json::from_str::<FleetReport>(&json).unwrap());
@@ -297,8 +293,8 @@ async fn subscriptions_given_bound_the_audit() {
     let tenant = Tenant::start(Spec::small(30)).await;
     let one = vec![tenant.subscriptions[0].to_uppercase()];
     let (fleet, _) = audit(&tenant, &request(Scope::Subscriptions(one))).await;
-    assert_eq!(fleet.clusters.len(), 10);
-    assert!(fleet.clusters.iter().all(|(_, i)| i
+    assert_eq!(fleet.clusters().count(), 10);
+    assert!(fleet.clusters().all(|(_, i)| i
         .subscription
         .eq_ignore_ascii_case(&tenant.subscriptions[0])));
 }

@@ -70,10 +70,8 @@ pub fn audit(args: &AuditArgs) -> Result<ExitCode, Problem> {
         })?;
     }
     let clusters = fleet
-        .clusters
-        .iter()
-        .map(|(state, info)| (info.clone(), engine::run(state, &options)))
-        .collect();
+        .clusters()
+        .map(|(state, info)| (info, engine::run(&state, &options)));
     let report = FleetReport::new(clusters, fleet.problems.clone());
     emit(
         &report,

@@ -88,16 +88,24 @@ impl Counts {
 
 impl FleetReport {
     /// The report of an audit: each cluster with the engine's report on its state.
-    pub fn new(clusters: Vec<(ClusterInfo, Report)>, problems: Vec<Problem>) -> Self {
-        let rules_checked = clusters
-            .iter()
-            .find(|(info, _)| info.customer_managed)
-            .or(clusters.first())
-            .map(|(_, report)| report.checked.iter().map(|r| r.code.to_string()).collect())
-            .unwrap_or_default();
+    /// Each report is taken in turn and kept as its findings only, so that a fleet's states
+    /// and sources need not be held at once.
+    pub fn new(
+        clusters: impl IntoIterator<Item = (ClusterInfo, Report)>,
+        problems: Vec<Problem>,
+    ) -> Self {
+        // The rules a customer-managed cluster was checked by, else those of any cluster.
+        let mut rules_checked: Option<(bool, Vec<String>)> = None;
         let entries = clusters
             .into_iter()
             .map(|(info, report)| {
+                if rules_checked
+                    .as_ref()
+                    .is_none_or(|(cmk, _)| !cmk && info.customer_managed)
+                {
+                    let codes = report.checked.iter().map(|r| r.code.to_string()).collect();
+                    rules_checked = Some((info.customer_managed, codes));
+                }
                 let findings: Vec<JsonFinding> =
                     report.findings.iter().map(JsonFinding::of).collect();
                 ClusterEntry {
@@ -107,6 +115,7 @@ impl FleetReport {
                 }
             })
             .collect();
+        let rules_checked = rules_checked.map(|(_, codes)| codes).unwrap_or_default();
         Self::assemble(rules_checked, entries, problems)
     }
 

@@ -18,15 +18,11 @@ pub(super) struct Watched<'a> {
 
 /// `None` when the alert covers the events; otherwise why not, in a few words.
 pub(super) fn why_not(alert: &ActivityLogAlert, watched: &Watched<'_>) -> Option<String> {
+    if !scoped_to(alert, watched) {
+        return Some("is scoped elsewhere".to_string());
+    }
     if !alert.enabled() {
         return Some("is disabled".to_string());
-    }
-    if !alert
-        .scopes()
-        .iter()
-        .any(|scope| in_scope(scope, watched.id))
-    {
-        return Some("is scoped elsewhere".to_string());
     }
     let conditions = alert.conditions();
     if let Some(leaf) = conditions.iter().find(|leaf| !accepts(leaf, watched)) {
@@ -49,19 +45,46 @@ pub(super) fn why_not(alert: &ActivityLogAlert, watched: &Watched<'_>) -> Option
     None
 }
 
-/// A finding's help: why each alert falls short.
+/// Near misses named at most; a subscription may hold hundreds of alerts.
+const NAMED: usize = 5;
+
+/// A finding's help: why each alert falls short, those scoped to the resource first; past a
+/// few, the rest are counted.
 pub(super) fn near_misses(alerts: &[Resource<ActivityLogAlert>], watched: &Watched<'_>) -> String {
-    let misses: Vec<String> = alerts
+    if alerts.is_empty() {
+        return "no activity-log alert exists in the subscription".to_string();
+    }
+    let (scoped, elsewhere): (Vec<_>, Vec<_>) = alerts
         .iter()
+        .partition(|alert| scoped_to(&alert.body, watched));
+    let misses: Vec<String> = scoped
+        .iter()
+        .chain(&elsewhere)
         .filter_map(|alert| {
             why_not(&alert.body, watched).map(|why| format!("alert `{}` {why}", alert.name))
         })
         .collect();
-    if misses.is_empty() {
-        "no activity-log alert exists in the subscription".to_string()
-    } else {
-        misses.join("; ")
+    if misses.len() <= NAMED {
+        return misses.join("; ");
     }
+    let in_scope = misses.len() - elsewhere.len();
+    let mut said: Vec<String> = misses.into_iter().take(NAMED).collect();
+    if in_scope > NAMED {
+        said.push(format!("{} more fall short", in_scope - NAMED));
+    }
+    match elsewhere.len() - NAMED.saturating_sub(in_scope) {
+        0 => {}
+        1 => said.push("1 more is scoped elsewhere".to_string()),
+        n => said.push(format!("{n} more are scoped elsewhere")),
+    }
+    said.join("; ")
+}
+
+fn scoped_to(alert: &ActivityLogAlert, watched: &Watched<'_>) -> bool {
+    alert
+        .scopes()
+        .iter()
+        .any(|scope| in_scope(scope, watched.id))
 }
 
 /// A scope covers the resource itself, its resource group or its subscription. ARM writes
@@ -140,6 +163,63 @@ fn same_value(field: &str, expected: &str, actual: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::document::SourceDoc;
+
+    fn alert(name: &str, scope: &str, enabled: bool) -> Resource<ActivityLogAlert> {
+        let body = serde_json::json!({
+            "id": format!("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Insights/activityLogAlerts/{name}"),
+            "name": name,
+            "properties": {"enabled": enabled, "scopes": [scope], "condition": {"allOf": [{"field": "category", "equals": "ResourceHealth"}]}},
+        });
+        let doc = SourceDoc::fetched("alert", body.to_string());
+        Resource::read(&body, &doc, "", name).unwrap_or_else(|flaw| unreachable!("{flaw:?}"))
+    }
+
+    #[test]
+    fn many_alerts_are_named_a_few_and_counted() {
+        let cluster = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.DBforPostgreSQL/serverGroupsv2/c";
+        let watched = Watched {
+            id: cluster,
+            resource_type: "Microsoft.DBforPostgreSQL/serverGroupsv2",
+            category: "ResourceHealth",
+            must_name_resource: false,
+        };
+        let mut alerts: Vec<_> = (0..12)
+            .map(|i| {
+                alert(
+                    &format!("other-{i}"),
+                    "/subscriptions/s/resourceGroups/other",
+                    true,
+                )
+            })
+            .collect();
+        alerts.extend((0..7).map(|i| {
+            alert(
+                &format!("off-{i}"),
+                "/subscriptions/s/resourceGroups/rg",
+                false,
+            )
+        }));
+        let said = near_misses(&alerts, &watched);
+        assert!(said.starts_with("alert `off-0` is disabled; "), "{said}");
+        assert!(
+            said.ends_with("; 2 more fall short; 12 more are scoped elsewhere"),
+            "{said}"
+        );
+        assert!(!said.contains("other-"), "{said}");
+
+        let few = near_misses(&alerts[10..14], &watched);
+        assert_eq!(few, "alert `off-0` is disabled; alert `off-1` is disabled; alert `other-10` is scoped elsewhere; alert `other-11` is scoped elsewhere");
+        let elsewhere = near_misses(&alerts[..8], &watched);
+        assert!(
+            elsewhere.ends_with("alert `other-4` is scoped elsewhere; 3 more are scoped elsewhere"),
+            "{elsewhere}"
+        );
+        assert_eq!(
+            near_misses(&[], &watched),
+            "no activity-log alert exists in the subscription"
+        );
+    }
 
     #[test]
     fn scopes_with_or_without_leading_slash() {

@@ -135,10 +135,16 @@ impl Progress {
 /// The audited clusters.
 #[derive(Debug)]
 pub struct Fleet {
-    /// In order of resource ID.
-    pub clusters: Vec<(State, ClusterInfo)>,
     pub problems: Vec<Problem>,
     pub store: Store,
+}
+
+impl Fleet {
+    /// Each cluster's state, in order of resource ID, assembled when asked for: a fleet's
+    /// states together would hold every body once per cluster that names it.
+    pub fn clusters(&self) -> impl Iterator<Item = (State, ClusterInfo)> + '_ {
+        self.store.clusters()
+    }
 }
 
 #[derive(Debug, Error, Diagnostic)]
@@ -188,15 +194,10 @@ pub fn replay(path: &Path) -> Result<Fleet, FleetError> {
 }
 
 fn assemble(store: Store) -> Fleet {
-    let clusters = store.clusters();
     let mut problems = store.problems.clone();
     problems.sort();
     problems.dedup();
-    Fleet {
-        clusters,
-        problems,
-        store,
-    }
+    Fleet { problems, store }
 }
 
 #[cfg(test)]

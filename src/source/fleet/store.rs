@@ -14,7 +14,7 @@ use crate::azure::keyuri::KeyUri;
 use crate::azure::IDENTITY_TYPE;
 use crate::document::json::Members;
 use crate::source::live::arm::ArmError;
-use crate::source::live::assemble;
+use crate::source::live::assemble::Shared;
 use crate::source::live::fetch::{key_path, Fetched, KeyRead, Missing, Plane};
 use crate::source::live::target::{ResourceId, Target};
 use crate::state::State;
@@ -94,33 +94,36 @@ fn lower(text: &str) -> String {
 
 impl Store {
     /// The state of every cluster, in order of resource ID, with what the fleet report says of
-    /// it.
-    pub fn clusters(&self) -> Vec<(State, ClusterInfo)> {
-        let mut out: Vec<(State, ClusterInfo)> = self
+    /// it; each assembled as it is taken.
+    pub fn clusters(&self) -> impl Iterator<Item = (State, ClusterInfo)> + '_ {
+        let mut rows: Vec<(String, ResourceId, &Value)> = self
             .clusters
             .iter()
             .filter_map(|row| {
                 let id = row.text("id")?;
                 let parsed = ResourceId::parse("--cluster", id, crate::azure::CLUSTER_TYPE).ok()?;
-                let state = self.state(&parsed, row);
-                let info = ClusterInfo {
-                    id: parsed.id.clone(),
-                    name: parsed.name.clone(),
-                    subscription: parsed.subscription.clone(),
-                    resource_group: parsed.resource_group.clone(),
-                    location: row.text("location").unwrap_or_default().to_string(),
-                    customer_managed: customer_managed(row),
-                    availability: self.health.get(&lower(&parsed.id)).map(availability),
-                };
-                Some((state, info))
+                Some((lower(id), parsed, row))
             })
             .collect();
-        out.sort_by_key(|(_, info)| lower(&info.id));
-        out
+        rows.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut shared = Shared::default();
+        rows.into_iter().map(move |(key, parsed, row)| {
+            let state = self.state(&parsed, row, &mut shared);
+            let info = ClusterInfo {
+                availability: self.health.get(&key).map(availability),
+                id: parsed.id,
+                name: parsed.name,
+                subscription: parsed.subscription,
+                resource_group: parsed.resource_group,
+                location: row.text("location").unwrap_or_default().to_string(),
+                customer_managed: customer_managed(row),
+            };
+            (state, info)
+        })
     }
 
     /// One cluster's state: its bodies as `check --cluster` would have fetched them.
-    fn state(&self, cluster: &ResourceId, row: &Value) -> State {
+    fn state(&self, cluster: &ResourceId, row: &Value, shared: &mut Shared) -> State {
         let target = Target {
             cluster: Some(cluster.clone()),
             ..Target::default()
@@ -188,7 +191,7 @@ impl Store {
             key,
             alerts,
         };
-        assemble::assemble(&target, fetched).state
+        shared.assemble_without_recording(&target, fetched)
     }
 
     fn alerts_of(&self, subscription: &str) -> Result<Vec<Value>, ArmError> {

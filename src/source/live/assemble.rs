@@ -2,6 +2,7 @@
 //! gives, each body pretty-printed so that diagnostics can point into it. No I/O here: the fleet
 //! audit assembles the bodies it read in bulk the same way.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
@@ -21,303 +22,348 @@ use crate::state::{Gap, Located, Place, Resource, Section, State};
 
 /// The state of `target` from what its requests gave, and the bodies for a snapshot.
 pub fn assemble(target: &Target, fetched: Fetched) -> Live {
-    let args = &arguments_doc(target);
-    let (alerts, alert_bodies) = alerts_section(&fetched.alerts, args);
-    let Fetched {
-        cluster,
-        identity,
-        key: key_side,
-        ..
-    } = fetched;
-    let mut recording = Recording::default();
-    let mut unread = Vec::new();
-    let mut note = |gap: &Gap| unread.push(format!("{}: {}", gap.label, gap.reason));
+    Shared::default().build(target, fetched, true)
+}
 
-    let cluster_id = target
-        .cluster
-        .as_ref()
-        .map(|c| c.id.clone())
-        .unwrap_or_default();
-    let cluster: Section<Option<Resource<Cluster>>> = match cluster {
-        None => Ok(None),
-        Some(Err(e)) => Err(read_gap(&CLUSTER, &cluster_id, &e, args)),
-        Some(Ok(body)) => {
-            let typed = resource::<Cluster>(&CLUSTER, &cluster_id, &body, args, "ARM");
-            if typed.is_ok() {
-                recording.cluster = Some(body);
-            }
-            typed.map(Some)
-        }
-    };
-    if let Err(gap) = &cluster {
-        note(gap);
+/// Resources many states hold alike: a fleet's clusters share vaults and the alerts of a
+/// subscription, each parsed and indexed once, however many clusters name it.
+#[derive(Default)]
+pub struct Shared {
+    vaults: HashMap<String, Resource<Vault>>,
+    alerts: HashMap<String, Resource<ActivityLogAlert>>,
+}
+
+impl Shared {
+    /// As [`assemble`], reusing the vaults and alerts already built; the snapshot's recording is
+    /// left empty (a fleet records its bodies once, in its own format).
+    pub fn assemble_without_recording(&mut self, target: &Target, fetched: Fetched) -> State {
+        self.build(target, fetched, false).state
     }
-    let cluster_resource = cluster.as_ref().ok().and_then(Option::as_ref);
 
-    let location = match (&target.location, cluster_resource) {
-        (Some(location), _) => Ok(Located {
-            value: location.clone(),
-            place: arg_place(args, "/location", location),
-        }),
-        (None, Some(c)) => match &c.body.location {
-            Some(location) => Ok(Located {
+    fn vault(&mut self, id: &str, body: &Value, args: &Arc<SourceDoc>) -> Section<Resource<Vault>> {
+        let key = id.to_ascii_lowercase();
+        if let Some(built) = self.vaults.get(&key) {
+            return Ok(built.clone());
+        }
+        let typed = resource::<Vault>(&VAULT, id, body, args, "ARM")?;
+        self.vaults.insert(key, typed.clone());
+        Ok(typed)
+    }
+
+    fn alert(
+        &mut self,
+        id: &str,
+        body: &Value,
+        args: &Arc<SourceDoc>,
+    ) -> Section<Resource<ActivityLogAlert>> {
+        let key = id.to_ascii_lowercase();
+        if let Some(built) = self.alerts.get(&key) {
+            return Ok(built.clone());
+        }
+        let typed = resource::<ActivityLogAlert>(&ALERTS, id, body, args, "ARM")?;
+        self.alerts.insert(key, typed.clone());
+        Ok(typed)
+    }
+
+    fn build(&mut self, target: &Target, fetched: Fetched, record: bool) -> Live {
+        let args = &arguments_doc(target);
+        let (alerts, alert_bodies) = self.alerts_section(&fetched.alerts, args, record);
+        let Fetched {
+            cluster,
+            identity,
+            key: key_side,
+            ..
+        } = fetched;
+        let mut recording = Recording::default();
+        let mut unread = Vec::new();
+        let mut note = |gap: &Gap| unread.push(format!("{}: {}", gap.label, gap.reason));
+
+        let cluster_id = target
+            .cluster
+            .as_ref()
+            .map(|c| c.id.clone())
+            .unwrap_or_default();
+        let cluster: Section<Option<Resource<Cluster>>> = match cluster {
+            None => Ok(None),
+            Some(Err(e)) => Err(read_gap(&CLUSTER, &cluster_id, &e, args)),
+            Some(Ok(body)) => {
+                let typed = resource::<Cluster>(&CLUSTER, &cluster_id, &body, args, "ARM");
+                if typed.is_ok() {
+                    recording.cluster = Some(body);
+                }
+                typed.map(Some)
+            }
+        };
+        if let Err(gap) = &cluster {
+            note(gap);
+        }
+        let cluster_resource = cluster.as_ref().ok().and_then(Option::as_ref);
+
+        let location = match (&target.location, cluster_resource) {
+            (Some(location), _) => Ok(Located {
                 value: location.clone(),
-                place: c.at("/location"),
+                place: arg_place(args, "/location", location),
             }),
-            None => Err(gap_at(
+            (None, Some(c)) => match &c.body.location {
+                Some(location) => Ok(Located {
+                    value: location.clone(),
+                    place: c.at("/location"),
+                }),
+                None => Err(gap_at(
+                    args,
+                    "",
+                    "the cluster region",
+                    "the cluster's body has no `location`",
+                    "give `--location`",
+                )),
+            },
+            (None, None) => Err(gap_at(
                 args,
                 "",
                 "the cluster region",
-                "the cluster's body has no `location`",
-                "give `--location`",
+                "no `--location` was given and no cluster was read",
+                "give `--location <region>`",
             )),
-        },
-        (None, None) => Err(gap_at(
-            args,
-            "",
-            "the cluster region",
-            "no `--location` was given and no cluster was read",
-            "give `--location <region>`",
-        )),
-    };
-    let key_uri = match (&target.key, cluster_resource) {
-        (Some((raw, _)), _) => Ok(Located {
-            value: raw.clone(),
-            place: arg_place(args, "/key", raw),
-        }),
-        (None, Some(c)) => match c
-            .body
-            .data_encryption()
-            .and_then(|d| d.primary_key_uri.clone())
-        {
-            Some(uri) => Ok(Located {
-                place: c.at("/properties/dataEncryption/primaryKeyUri"),
-                value: uri,
+        };
+        let key_uri = match (&target.key, cluster_resource) {
+            (Some((raw, _)), _) => Ok(Located {
+                value: raw.clone(),
+                place: arg_place(args, "/key", raw),
             }),
-            None => Err(gap_at(
+            (None, Some(c)) => match c
+                .body
+                .data_encryption()
+                .and_then(|d| d.primary_key_uri.clone())
+            {
+                Some(uri) => Ok(Located {
+                    place: c.at("/properties/dataEncryption/primaryKeyUri"),
+                    value: uri,
+                }),
+                None => Err(gap_at(
+                    args,
+                    "",
+                    "the key URI",
+                    "the cluster uses no customer-managed key and no `--key` was given",
+                    "give `--key`",
+                )),
+            },
+            (None, None) => Err(gap_at(
                 args,
                 "",
                 "the key URI",
-                "the cluster uses no customer-managed key and no `--key` was given",
+                "no `--key` was given and no cluster was read",
                 "give `--key`",
             )),
-        },
-        (None, None) => Err(gap_at(
-            args,
-            "",
-            "the key URI",
-            "no `--key` was given and no cluster was read",
-            "give `--key`",
-        )),
-    };
-    if let Ok(location) = &location {
-        recording.location = Some(location.value.clone());
-    }
-    if let Ok(uri) = &key_uri {
-        recording.key_uri = Some(uri.value.clone());
-    }
+        };
+        if let Ok(location) = &location {
+            recording.location = Some(location.value.clone());
+        }
+        if let Ok(uri) = &key_uri {
+            recording.key_uri = Some(uri.value.clone());
+        }
 
-    let identity_id = target
-        .identity
-        .as_ref()
-        .map(|i| i.id.clone())
-        .or_else(|| {
-            cluster_resource.and_then(|c| {
-                c.body
-                    .data_encryption()?
-                    .primary_user_assigned_identity_id
-                    .clone()
-            })
-        })
-        .unwrap_or_default();
-    let identity: Section<Resource<Identity>> = match identity {
-        None => Err(gap_at(
-            args,
-            "",
-            "the identity",
-            "no `--identity` was given and no cluster names one",
-            "give `--identity <resource-id>`",
-        )),
-        Some((Err(e), _)) => Err(read_gap(&IDENTITY, &identity_id, &e, args)),
-        Some((Ok(body), source)) => {
-            let typed = resource(&IDENTITY, &identity_id, &body, args, source);
-            if typed.is_ok() {
-                recording.identity = Some(body);
-            }
-            typed
-        }
-    };
-
-    let vault_gap =
-        |reason: &str, remedy: &str| gap_at(args, "/key", "the key vault", reason, remedy);
-    let (vault, key, key_versions) = match key_side.vault {
-        None => {
-            let gap = vault_gap(
-                "no key URI was given (`--key`), and no cluster names one",
-                "give `--key https://<vault>.vault.azure.net/keys/<name>`",
-            );
-            (Err(gap.clone()), Err(gap.clone()), Err(gap))
-        }
-        Some(Err(missing)) => {
-            let gap = vault_gap(&missing.reason, &missing.remedy);
-            (Err(gap.clone()), Err(gap.clone()), Err(gap))
-        }
-        Some(Ok((vault_id, vault_read))) => {
-            let vault: Section<Resource<Vault>> = match vault_read {
-                Err(e) => Err(read_gap(&VAULT, &vault_id, &e, args)),
-                Ok(body) => {
-                    let typed = resource(&VAULT, &vault_id, &body, args, "ARM");
-                    if typed.is_ok() {
-                        recording.vault = Some(body);
-                    }
-                    typed
-                }
-            };
-            let key_name = target
-                .key
-                .as_ref()
-                .map(|(_, k)| k.name.clone())
-                .or_else(|| {
-                    key_uri
-                        .as_ref()
-                        .ok()
-                        .and_then(|k| KeyUri::parse(&k.value).ok())
-                        .map(|k| k.name)
+        let identity_id = target
+            .identity
+            .as_ref()
+            .map(|i| i.id.clone())
+            .or_else(|| {
+                cluster_resource.and_then(|c| {
+                    c.body
+                        .data_encryption()?
+                        .primary_user_assigned_identity_id
+                        .clone()
                 })
-                .unwrap_or_default();
-            let key_id = format!("{vault_id}/keys/{key_name}");
-            let key: Section<Resource<Key>> = match key_side.key {
-                None => Err(gap_at(
-                    args,
-                    "/key",
-                    "the key",
-                    "the key was not read",
-                    "give `--key`",
-                )),
-                Some((Err(e), _)) => Err(read_gap(&KEY, &key_id, &e, args)),
-                Some((Ok(body), plane)) => {
-                    let source = if plane == Plane::Data {
-                        "Key Vault data plane"
-                    } else {
-                        "ARM"
-                    };
-                    let typed = resource::<Key>(&KEY, &key_id, &body, args, source);
-                    if typed.is_ok() {
-                        recording.key = Some(body);
-                    }
-                    typed
+            })
+            .unwrap_or_default();
+        let identity: Section<Resource<Identity>> = match identity {
+            None => Err(gap_at(
+                args,
+                "",
+                "the identity",
+                "no `--identity` was given and no cluster names one",
+                "give `--identity <resource-id>`",
+            )),
+            Some((Err(e), _)) => Err(read_gap(&IDENTITY, &identity_id, &e, args)),
+            Some((Ok(body), source)) => {
+                let typed = resource(&IDENTITY, &identity_id, &body, args, source);
+                if typed.is_ok() {
+                    recording.identity = Some(body);
                 }
-            };
-            let versions: Section<Vec<Resource<KeyVersion>>> = match key_side.versions {
-                None => Err(gap_at(
-                    args,
-                    "/key",
-                    "the key versions",
-                    "the key versions were not read",
-                    "give `--key`",
-                )),
-                Some(Err(e)) => Err(read_gap(&VERSIONS, &format!("{key_id}/versions"), &e, args)),
-                Some(Ok(items)) => {
-                    let typed: Result<Vec<_>, Gap> = items
-                        .iter()
-                        .map(|item| {
-                            let id = item.text("id").unwrap_or(&key_id).to_string();
-                            resource::<KeyVersion>(&VERSIONS, &id, item, args, "ARM")
-                        })
-                        .collect();
-                    if typed.is_ok() {
-                        recording.key_versions = Some(items);
+                typed
+            }
+        };
+
+        let vault_gap =
+            |reason: &str, remedy: &str| gap_at(args, "/key", "the key vault", reason, remedy);
+        let (vault, key, key_versions) = match key_side.vault {
+            None => {
+                let gap = vault_gap(
+                    "no key URI was given (`--key`), and no cluster names one",
+                    "give `--key https://<vault>.vault.azure.net/keys/<name>`",
+                );
+                (Err(gap.clone()), Err(gap.clone()), Err(gap))
+            }
+            Some(Err(missing)) => {
+                let gap = vault_gap(&missing.reason, &missing.remedy);
+                (Err(gap.clone()), Err(gap.clone()), Err(gap))
+            }
+            Some(Ok((vault_id, vault_read))) => {
+                let vault: Section<Resource<Vault>> = match vault_read {
+                    Err(e) => Err(read_gap(&VAULT, &vault_id, &e, args)),
+                    Ok(body) => {
+                        let typed = self.vault(&vault_id, &body, args);
+                        if typed.is_ok() {
+                            recording.vault = Some(body);
+                        }
+                        typed
                     }
-                    typed
-                }
-            };
-            (vault, key, versions)
+                };
+                let key_name = target
+                    .key
+                    .as_ref()
+                    .map(|(_, k)| k.name.clone())
+                    .or_else(|| {
+                        key_uri
+                            .as_ref()
+                            .ok()
+                            .and_then(|k| KeyUri::parse(&k.value).ok())
+                            .map(|k| k.name)
+                    })
+                    .unwrap_or_default();
+                let key_id = format!("{vault_id}/keys/{key_name}");
+                let key: Section<Resource<Key>> = match key_side.key {
+                    None => Err(gap_at(
+                        args,
+                        "/key",
+                        "the key",
+                        "the key was not read",
+                        "give `--key`",
+                    )),
+                    Some((Err(e), _)) => Err(read_gap(&KEY, &key_id, &e, args)),
+                    Some((Ok(body), plane)) => {
+                        let source = if plane == Plane::Data {
+                            "Key Vault data plane"
+                        } else {
+                            "ARM"
+                        };
+                        let typed = resource::<Key>(&KEY, &key_id, &body, args, source);
+                        if typed.is_ok() {
+                            recording.key = Some(body);
+                        }
+                        typed
+                    }
+                };
+                let versions: Section<Vec<Resource<KeyVersion>>> = match key_side.versions {
+                    None => Err(gap_at(
+                        args,
+                        "/key",
+                        "the key versions",
+                        "the key versions were not read",
+                        "give `--key`",
+                    )),
+                    Some(Err(e)) => {
+                        Err(read_gap(&VERSIONS, &format!("{key_id}/versions"), &e, args))
+                    }
+                    Some(Ok(items)) => {
+                        let typed: Result<Vec<_>, Gap> = items
+                            .iter()
+                            .map(|item| {
+                                let id = item.text("id").unwrap_or(&key_id).to_string();
+                                resource::<KeyVersion>(&VERSIONS, &id, item, args, "ARM")
+                            })
+                            .collect();
+                        if typed.is_ok() {
+                            recording.key_versions = Some(items);
+                        }
+                        typed
+                    }
+                };
+                (vault, key, versions)
+            }
+        };
+        for gap in [
+            identity.as_ref().err(),
+            vault.as_ref().err(),
+            key.as_ref().err(),
+            key_versions.as_ref().err(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            note(gap);
         }
-    };
-    for gap in [
-        identity.as_ref().err(),
-        vault.as_ref().err(),
-        key.as_ref().err(),
-        key_versions.as_ref().err(),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        note(gap);
-    }
-    match &alerts {
-        Ok(_) => {
-            recording.alerts = Some(alert_bodies);
+        match &alerts {
+            Ok(_) => {
+                recording.alerts = Some(alert_bodies);
+            }
+            Err(gap) => note(gap),
         }
-        Err(gap) => note(gap),
-    }
-    unread.dedup();
-    Live {
-        state: State {
-            location,
-            key_uri,
-            identity,
-            vault,
-            key,
-            key_versions,
-            cluster,
-            alerts,
-        },
-        recording,
-        unread,
+        unread.dedup();
+        Live {
+            state: State {
+                location,
+                key_uri,
+                identity,
+                vault,
+                key,
+                key_versions,
+                cluster,
+                alerts,
+            },
+            recording,
+            unread,
+        }
     }
 }
 
-/// The alerts of the cluster's and the vault's subscriptions, as one list of resources.
-fn alerts_section(
-    reads: &[AlertsRead],
-    args: &Arc<SourceDoc>,
-) -> (Section<Vec<Resource<ActivityLogAlert>>>, Vec<Value>) {
-    if reads.is_empty() {
-        let gap = gap_at(
-            args,
-            "",
-            "the activity-log alerts",
-            "no vault or cluster was read, so no subscription to list alerts in",
-            "fix the findings about the vault or the cluster first",
-        );
-        return (Err(gap), Vec::new());
-    }
-    let mut bodies: Vec<Value> = Vec::new();
-    for (subscription, read) in reads {
-        match read {
-            Err(e) => {
-                return (
-                    Err(read_gap(
-                        &ALERTS,
-                        &format!("/subscriptions/{subscription}"),
-                        e,
-                        args,
-                    )),
-                    Vec::new(),
-                )
-            }
-            Ok(items) => {
-                for item in items {
-                    let id = item.text("id").unwrap_or_default();
-                    let known = bodies
-                        .iter()
-                        .any(|b| b.text("id").is_some_and(|other| ids::same_id(other, id)));
-                    if !known {
-                        bodies.push(item.clone());
+impl Shared {
+    /// The alerts of the cluster's and the vault's subscriptions, as one list of resources, and
+    /// their bodies when recording.
+    fn alerts_section(
+        &mut self,
+        reads: &[AlertsRead],
+        args: &Arc<SourceDoc>,
+        record: bool,
+    ) -> (Section<Vec<Resource<ActivityLogAlert>>>, Vec<Value>) {
+        if reads.is_empty() {
+            let gap = gap_at(
+                args,
+                "",
+                "the activity-log alerts",
+                "no vault or cluster was read, so no subscription to list alerts in",
+                "fix the findings about the vault or the cluster first",
+            );
+            return (Err(gap), Vec::new());
+        }
+        let mut seen = HashSet::new();
+        let mut bodies: Vec<&Value> = Vec::new();
+        for (subscription, read) in reads {
+            match read {
+                Err(e) => {
+                    let gap = read_gap(&ALERTS, &format!("/subscriptions/{subscription}"), e, args);
+                    return (Err(gap), Vec::new());
+                }
+                Ok(items) => {
+                    for item in items.iter() {
+                        let id = item.text("id").unwrap_or_default().to_ascii_lowercase();
+                        if seen.insert(id) {
+                            bodies.push(item);
+                        }
                     }
                 }
             }
         }
+        let typed = bodies
+            .iter()
+            .map(|body| self.alert(body.text("id").unwrap_or_default(), body, args))
+            .collect();
+        let recorded = if record {
+            bodies.into_iter().cloned().collect()
+        } else {
+            Vec::new()
+        };
+        (typed, recorded)
     }
-    let typed = bodies
-        .iter()
-        .map(|body| {
-            let id = body.text("id").unwrap_or_default().to_string();
-            resource::<ActivityLogAlert>(&ALERTS, &id, body, args, "ARM")
-        })
-        .collect();
-    (typed, bodies)
 }
 
 /// A fetched body as a typed resource whose doc is its pretty-printed JSON.
