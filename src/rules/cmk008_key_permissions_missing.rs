@@ -17,7 +17,7 @@ pub static RULE: Rule = Rule {
         Property(Subject::Identity, "/properties/principalId"),
         Property(Subject::Identity, "/properties/tenantId"),
     ],
-    breakable_in: &[Input::Snapshot, Input::Template],
+    breakable_in: &[Input::Snapshot, Input::Template, Input::Terraform],
     check: Check::State(check),
 };
 
