@@ -152,7 +152,9 @@ fn load(input: &Input, connection: &Connection) -> Result<Loaded, Problem> {
         .map_err(CliError::Runtime)?;
     let spinner = matches!(
         input,
-        Input::Live(_) | Input::Template { offline: false, .. } | Input::Terraform { offline: false, .. }
+        Input::Live(_)
+            | Input::Template { offline: false, .. }
+            | Input::Terraform { offline: false, .. }
     )
     .then(|| output::Spinner::start("reading Azure"));
     let loaded = runtime.block_on(source::load(input, connection));

@@ -36,7 +36,8 @@ fn unknown_near(unknown: &[Unknown], pointer: &str) -> bool {
     let pointer = pointer.to_ascii_lowercase();
     unknown.iter().any(|u| {
         let at = u.pointer.to_ascii_lowercase();
-        let inside = |x: &str, y: &str| x == y || x.strip_prefix(y).is_some_and(|r| r.starts_with('/'));
+        let inside =
+            |x: &str, y: &str| x == y || x.strip_prefix(y).is_some_and(|r| r.starts_with('/'));
         inside(&at, &pointer) || inside(&pointer, &at)
     })
 }
@@ -50,7 +51,10 @@ impl<'p> Builder<'p> {
                 continue;
             }
             if instance.deleted() {
-                notes.push(format!("cluster `{}` is only deleted by this plan: skipped", instance.address));
+                notes.push(format!(
+                    "cluster `{}` is only deleted by this plan: skipped",
+                    instance.address
+                ));
                 continue;
             }
             if let Some(target) = self.cluster(instance, notes) {
@@ -72,7 +76,9 @@ impl<'p> Builder<'p> {
         let kind = encryption.and_then(|d| d.encryption_type.as_deref());
         let checked = match kind {
             Some(kind) => kind.eq_ignore_ascii_case(CUSTOMER_MANAGED),
-            None => encryption.is_some() || unknown_near(&cluster.unknown, "/properties/dataEncryption"),
+            None => {
+                encryption.is_some() || unknown_near(&cluster.unknown, "/properties/dataEncryption")
+            }
         };
         if !checked {
             notes.push(format!(
@@ -82,7 +88,11 @@ impl<'p> Builder<'p> {
             return None;
         }
         let location = located(&cluster, "/location", cluster.body.location.clone());
-        let key_uri = located(&cluster, KEY_URI, encryption.and_then(|d| d.primary_key_uri.clone()));
+        let key_uri = located(
+            &cluster,
+            KEY_URI,
+            encryption.and_then(|d| d.primary_key_uri.clone()),
+        );
         let mut referenced = Referenced::default();
         let identity = self.identity_of(&cluster, &mut referenced);
         let (vault, key, key_versions) = self.vault_and_key(&key_uri, &mut referenced);
@@ -118,10 +128,23 @@ impl<'p> Builder<'p> {
         if blocks.is_none_or(Vec::is_empty) {
             return;
         }
-        shaped.map("/identity/type", &["identity", "0", "type"], Expect::Any, |v| v, None);
-        shaped.written_at("/identity/userAssignedIdentities", &["identity", "0", "identity_ids"]);
+        shaped.map(
+            "/identity/type",
+            &["identity", "0", "type"],
+            Expect::Any,
+            |v| v,
+            None,
+        );
+        shaped.written_at(
+            "/identity/userAssignedIdentities",
+            &["identity", "0", "identity_ids"],
+        );
         let path = ["identity", "0", "identity_ids"];
-        let written = instance.values.pointer("/identity/0/identity_ids").and_then(Value::as_array).map_or(0, Vec::len);
+        let written = instance
+            .values
+            .pointer("/identity/0/identity_ids")
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len);
         let unknown = instance
             .change
             .as_ref()
@@ -151,7 +174,11 @@ impl<'p> Builder<'p> {
         shaped.set(pointer, Value::Object(assigned));
     }
 
-    fn identity_of(&self, cluster: &Resource<Cluster>, referenced: &mut Referenced) -> Section<Resource<Identity>> {
+    fn identity_of(
+        &self,
+        cluster: &Resource<Cluster>,
+        referenced: &mut Referenced,
+    ) -> Section<Resource<Identity>> {
         let Some(id) = cluster
             .body
             .data_encryption()
@@ -160,7 +187,8 @@ impl<'p> Builder<'p> {
             return Err(gap_for(cluster, IDENTITY_ID));
         };
         let declared = self.index.instances.iter().find(|i| {
-            declares(self, i, IDENTITY_TYPE) && self.id_of(i, 0).is_some_and(|own| arm::same_id(&own, &id))
+            declares(self, i, IDENTITY_TYPE)
+                && self.id_of(i, 0).is_some_and(|own| arm::same_id(&own, &id))
         });
         if let Some(declared) = declared {
             return self.identity(declared);
@@ -175,10 +203,17 @@ impl<'p> Builder<'p> {
             });
         }
         referenced.identity = Some((id.clone(), cluster.at(IDENTITY_ID)));
-        Err(not_read(cluster.at(IDENTITY_ID), &format!("identity `{name}`")))
+        Err(not_read(
+            cluster.at(IDENTITY_ID),
+            &format!("identity `{name}`"),
+        ))
     }
 
-    fn vault_and_key(&self, key_uri: &Section<Located<String>>, referenced: &mut Referenced) -> Sections {
+    fn vault_and_key(
+        &self,
+        key_uri: &Section<Located<String>>,
+        referenced: &mut Referenced,
+    ) -> Sections {
         let uri = match key_uri {
             Ok(uri) => uri,
             Err(gap) => return (Err(gap.clone()), Err(gap.clone()), Err(gap.clone())),
@@ -198,7 +233,9 @@ impl<'p> Builder<'p> {
             };
             return (Err(gap.clone()), Err(gap.clone()), Err(gap));
         };
-        let same = |i: &Instance<'p>, name: &str| self.name(i).is_some_and(|n| n.eq_ignore_ascii_case(name));
+        let same = |i: &Instance<'p>, name: &str| {
+            self.name(i).is_some_and(|n| n.eq_ignore_ascii_case(name))
+        };
         let vault = self
             .index
             .instances
@@ -262,7 +299,11 @@ impl<'p> Builder<'p> {
 }
 
 /// A value of the target read from the cluster, or the gap that says why it is not known.
-fn located(cluster: &Resource<Cluster>, pointer: &str, value: Option<String>) -> Section<Located<String>> {
+fn located(
+    cluster: &Resource<Cluster>,
+    pointer: &str,
+    value: Option<String>,
+) -> Section<Located<String>> {
     match value {
         Some(value) => Ok(Located {
             value,
@@ -320,7 +361,10 @@ fn unchecked(cluster: String, gap: Gap) -> Planned {
 
 /// A new identity's tenant is the provider's: when the plan does not know it and the vault names
 /// a literal tenant, the two cannot be compared.
-fn reconcile(identity: Section<Resource<Identity>>, vault: &Section<Resource<Vault>>) -> Section<Resource<Identity>> {
+fn reconcile(
+    identity: Section<Resource<Identity>>,
+    vault: &Section<Resource<Vault>>,
+) -> Section<Resource<Identity>> {
     let (Ok(mut identity), Ok(vault)) = (identity.clone(), vault) else {
         return identity;
     };
@@ -328,7 +372,11 @@ fn reconcile(identity: Section<Resource<Identity>>, vault: &Section<Resource<Vau
         return Ok(identity);
     };
     if identity.body.tenant_id() == Some(DEPLOYMENT_TENANT) {
-        if let Some(tenant) = props.tenant_id.as_deref().filter(|t| *t != DEPLOYMENT_TENANT) {
+        if let Some(tenant) = props
+            .tenant_id
+            .as_deref()
+            .filter(|t| *t != DEPLOYMENT_TENANT)
+        {
             identity.unknown.push(Unknown {
                 pointer: "/properties/tenantId".to_string(),
                 reason: format!(

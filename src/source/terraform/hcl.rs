@@ -54,7 +54,11 @@ impl Hcl {
     }
 
     /// The document and pointer of the value at `path` of an instance's resource block.
-    pub fn locate(&self, instance: &Instance<'_>, path: &[&str]) -> Option<(Arc<SourceDoc>, String)> {
+    pub fn locate(
+        &self,
+        instance: &Instance<'_>,
+        path: &[&str],
+    ) -> Option<(Arc<SourceDoc>, String)> {
         let local = instance.local();
         let doc = self.blocks.get(&key(&instance.module, &local))?;
         let pointer: String = std::iter::once(format!("/{}", escape(&local)))
@@ -79,13 +83,23 @@ fn modules_manifest(root: &Path) -> HashMap<String, String> {
         .and_then(serde_json::Value::as_array)
         .into_iter()
         .flatten()
-        .filter_map(|m| Some((m.get("Key")?.as_str()?.to_string(), m.get("Dir")?.as_str()?.to_string())))
+        .filter_map(|m| {
+            Some((
+                m.get("Key")?.as_str()?.to_string(),
+                m.get("Dir")?.as_str()?.to_string(),
+            ))
+        })
         .collect()
 }
 
 /// The directory of a module: from `terraform init`'s manifest, else its local `source` paths
 /// joined from the root.
-fn module_dir(root: &Path, module: &str, sources: &[String], manifest: &HashMap<String, String>) -> Option<PathBuf> {
+fn module_dir(
+    root: &Path,
+    module: &str,
+    sources: &[String],
+    manifest: &HashMap<String, String>,
+) -> Option<PathBuf> {
     if module.is_empty() {
         return Some(root.to_path_buf());
     }
@@ -176,7 +190,13 @@ fn index_body(body: &Body, pointer: &str, nodes: &mut HashMap<String, Node>, dep
     }
     for attribute in body.attributes() {
         let at = format!("{pointer}/{}", escape(attribute.key.as_str()));
-        index_expression(&attribute.value, &at, range(attribute.key.span()), nodes, depth);
+        index_expression(
+            &attribute.value,
+            &at,
+            range(attribute.key.span()),
+            nodes,
+            depth,
+        );
     }
     let mut counts: HashMap<String, usize> = HashMap::new();
     for block in body.blocks() {
@@ -199,7 +219,14 @@ fn index_expression(
         return;
     };
     let compound = matches!(expression, Expression::Object(_) | Expression::Array(_));
-    nodes.insert(pointer.to_string(), Node { key, value, compound });
+    nodes.insert(
+        pointer.to_string(),
+        Node {
+            key,
+            value,
+            compound,
+        },
+    );
     if depth > MAX_DEPTH {
         return;
     }
@@ -255,14 +282,22 @@ resource "azapi_resource" "cluster" {
         let mut nodes = HashMap::new();
         for block in body.blocks() {
             let labels: Vec<&str> = block.labels.iter().map(|l| l.as_str()).collect();
-            index_block(block, &format!("/{}.{}", labels[0], labels[1]), &mut nodes, 0);
+            index_block(
+                block,
+                &format!("/{}.{}", labels[0], labels[1]),
+                &mut nodes,
+                0,
+            );
         }
         let doc = SourceDoc::indexed("main.tf", text.to_string(), "hcl", nodes);
         let at = |pointer: &str| {
             let a = doc.anchor(pointer);
             (&text[a.offset..a.offset + a.len], a.exact)
         };
-        assert_eq!(at("/azurerm_key_vault.cmk/purge_protection_enabled"), ("false", true));
+        assert_eq!(
+            at("/azurerm_key_vault.cmk/purge_protection_enabled"),
+            ("false", true)
+        );
         assert_eq!(
             at("/azurerm_key_vault.cmk/access_policy/0/object_id"),
             ("azurerm_user_assigned_identity.cmk.principal_id", true)

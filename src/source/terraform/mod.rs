@@ -85,7 +85,11 @@ pub struct Plan {
 }
 
 /// Reads the plan at `path`, with the `.tf` files of `dir` (default: the plan's directory).
-pub fn read(path: &Path, dir: Option<&Path>, placement: &Placement) -> Result<Plan, TerraformError> {
+pub fn read(
+    path: &Path,
+    dir: Option<&Path>,
+    placement: &Placement,
+) -> Result<Plan, TerraformError> {
     let text = read_text(path)?;
     let root = match dir {
         Some(dir) => dir.to_path_buf(),
@@ -97,7 +101,11 @@ pub fn read(path: &Path, dir: Option<&Path>, placement: &Placement) -> Result<Pl
 /// What a JSON document that is not a plan is instead, by its marks.
 fn what_it_is(root: &Value) -> String {
     let has = |name: &str| root.get(name).is_some();
-    let schema = root.get("$schema").and_then(Value::as_str).unwrap_or_default().to_ascii_lowercase();
+    let schema = root
+        .get("$schema")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     if !root.is_object() {
         "it is not a JSON object".to_string()
     } else if has("cmkCheckSnapshot") {
@@ -135,7 +143,10 @@ pub fn parse(
     };
     let version = root.get("format_version").and_then(Value::as_str);
     if let Some(version) = version {
-        let major = version.split('.').next().and_then(|m| m.parse::<u64>().ok());
+        let major = version
+            .split('.')
+            .next()
+            .and_then(|m| m.parse::<u64>().ok());
         if major != Some(FORMAT_MAJOR) {
             return Err(TerraformError::Version {
                 name: name.to_string(),
@@ -150,7 +161,11 @@ pub fn parse(
             name: name.to_string(),
             reason: what_it_is(&root),
             src: Arc::clone(&doc),
-            span: span(if version.is_some() { "/format_version" } else { "" }),
+            span: span(if version.is_some() {
+                "/format_version"
+            } else {
+                ""
+            }),
         });
     }
     let index = Index::new(&root);
@@ -166,7 +181,13 @@ pub fn parse(
     builder.subscription = placement
         .subscription
         .clone()
-        .or_else(|| known(&builder, &["azurerm_client_config", "azurerm_subscription"], "subscription_id"))
+        .or_else(|| {
+            known(
+                &builder,
+                &["azurerm_client_config", "azurerm_subscription"],
+                "subscription_id",
+            )
+        })
         .or_else(|| {
             builder
                 .index
@@ -185,7 +206,10 @@ pub fn parse(
     }
     let mut notes = Vec::new();
     if root.get("errored").and_then(Value::as_bool) == Some(true) {
-        notes.push("the plan is marked `errored`: Terraform stopped before planning everything".to_string());
+        notes.push(
+            "the plan is marked `errored`: Terraform stopped before planning everything"
+                .to_string(),
+        );
     }
     for instance in &builder.index.instances {
         if instance.kind == "azurerm_cosmosdb_postgresql_cluster" && !instance.deleted() {
@@ -195,7 +219,12 @@ pub fn parse(
             ));
         }
     }
-    if !builder.index.instances.iter().any(|i| build::is_cluster(&builder, i)) {
+    if !builder
+        .index
+        .instances
+        .iter()
+        .any(|i| build::is_cluster(&builder, i))
+    {
         return Err(TerraformError::NoCluster {
             name: name.to_string(),
         });

@@ -156,11 +156,13 @@ impl<'p> Index<'p> {
                 .filter_map(Value::as_str)
                 .map(str::to_string)
                 .collect();
-            instance.change = change.pointer("/change/after_unknown").map(|after_unknown| Change {
-                actions,
-                after_unknown,
-                pointer: format!("/resource_changes/{i}/change/after_unknown"),
-            });
+            instance.change = change
+                .pointer("/change/after_unknown")
+                .map(|after_unknown| Change {
+                    actions,
+                    after_unknown,
+                    pointer: format!("/resource_changes/{i}/change/after_unknown"),
+                });
         }
         if let Some(root) = plan.pointer("/configuration/root_module") {
             index.config(
@@ -260,7 +262,10 @@ impl<'p> Index<'p> {
         let mut sources = Vec::new();
         let mut current = module.to_string();
         while let Some((parent, _)) = split_module(&current) {
-            let call = self.modules.get(&config_path(&current)).and_then(|m| m.call);
+            let call = self
+                .modules
+                .get(&config_path(&current))
+                .and_then(|m| m.call);
             let source = call
                 .and_then(|c| c.get("source"))
                 .and_then(Value::as_str)
@@ -321,7 +326,10 @@ impl<'p> Index<'p> {
                 let (Some((call, key)), Some((output, _))) = (parts.get(1), parts.get(2)) else {
                     return;
                 };
-                let child = join(module, &format!("module.{call}{}", key.as_deref().unwrap_or("")));
+                let child = join(
+                    module,
+                    &format!("module.{call}{}", key.as_deref().unwrap_or("")),
+                );
                 let expression = self
                     .modules
                     .get(&config_path(&child))
@@ -414,9 +422,9 @@ fn dedup(found: Vec<Target>) -> Vec<Target> {
     let mut out: Vec<Target> = Vec::new();
     for target in &found {
         let named = target.attribute.is_none()
-            && found
-                .iter()
-                .any(|t| t.local == target.local && t.module == target.module && t.attribute.is_some());
+            && found.iter().any(|t| {
+                t.local == target.local && t.module == target.module && t.attribute.is_some()
+            });
         if !named && !out.contains(target) {
             out.push(target.clone());
         }
@@ -438,7 +446,10 @@ mod tests {
                 ("id".to_string(), None)
             ]
         );
-        assert_eq!(config_path("module.a[\"x\"].module.b[1]"), "module.a.module.b");
+        assert_eq!(
+            config_path("module.a[\"x\"].module.b[1]"),
+            "module.a.module.b"
+        );
         assert_eq!(
             split_module("module.a.module.b[1]"),
             Some(("module.a".to_string(), "b".to_string()))

@@ -53,7 +53,12 @@ pub(super) fn azapi_type(builder: &Builder<'_>, instance: &Instance<'_>) -> Opti
         return None;
     }
     let kind = builder.text(instance, &["type"], Expect::Any)?;
-    Some(kind.split('@').next().unwrap_or_default().to_ascii_lowercase())
+    Some(
+        kind.split('@')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase(),
+    )
 }
 
 /// Whether an instance declares a resource of the ARM type `kind`, in azurerm or azapi.
@@ -101,7 +106,8 @@ impl<'p> Builder<'p> {
                 Ok(parsed) => (parsed, true),
                 Err(e) => {
                     let mut unknown = self.unknown(instance, &shaped.id, "/properties", &["body"]);
-                    unknown.reason = format!("the `body` of `{}` is not JSON: {e}", instance.address);
+                    unknown.reason =
+                        format!("the `body` of `{}` is not JSON: {e}", instance.address);
                     unknown.label = "not JSON".to_string();
                     unknown.help = "write the body with `jsonencode()`".to_string();
                     shaped.unknown.push(unknown);
@@ -123,7 +129,9 @@ impl<'p> Builder<'p> {
             let pointer = format!("/{name}");
             if string {
                 // Inside a string the label can only be on the whole string.
-                let at = self.place(instance, &shaped.id, &pointer, &["body"]).label_at;
+                let at = self
+                    .place(instance, &shaped.id, &pointer, &["body"])
+                    .label_at;
                 for leaf in leaves(value, &pointer) {
                     if let Some(at) = &at {
                         shaped.moved(&leaf, at.clone());
@@ -151,7 +159,12 @@ impl<'p> Builder<'p> {
             path.extend(leaf.iter().cloned());
             let path: Vec<&str> = path.iter().map(String::as_str).collect();
             let pointer: String = leaf.iter().map(|s| format!("/{s}")).collect();
-            let expect = expect_of(leaf.iter().rev().find(|s| s.parse::<usize>().is_err()).map_or("", String::as_str));
+            let expect = expect_of(
+                leaf.iter()
+                    .rev()
+                    .find(|s| s.parse::<usize>().is_err())
+                    .map_or("", String::as_str),
+            );
             shaped.map(&pointer, &path, expect, same, None);
         }
     }
@@ -166,8 +179,16 @@ impl<'p> Builder<'p> {
         // Assigned by Azure when the identity is created: known only in the plan of one that
         // exists already.
         let assigned = [
-            ("/properties/principalId", "principal_id", principal_of(&instance.address)),
-            ("/properties/clientId", "client_id", client_of(&instance.address)),
+            (
+                "/properties/principalId",
+                "principal_id",
+                principal_of(&instance.address),
+            ),
+            (
+                "/properties/clientId",
+                "client_id",
+                client_of(&instance.address),
+            ),
             ("/properties/tenantId", "tenant_id", self.tenant.clone()),
         ];
         for (pointer, attribute, stand_in) in assigned {
@@ -230,21 +251,37 @@ impl<'p> Builder<'p> {
                 .and_then(Value::as_array)
                 .cloned()
                 .unwrap_or_default();
+            // Labels follow into the other resource only within one document.
+            let same_doc = std::sync::Arc::ptr_eq(
+                &self.place(other, &id, "", &[]).doc,
+                &self.place(instance, &id, "", &[]).doc,
+            );
             for (j, entry) in list.iter().enumerate() {
-                let path = if standalone { vec![] } else { vec!["body".to_string(), "properties".into(), "accessPolicies".into(), j.to_string()] };
-                let path: Vec<&str> = path.iter().map(String::as_str).collect();
-                let at = self.place(other, &id, "", &path);
-                if std::sync::Arc::ptr_eq(&at.doc, &self.place(instance, &id, "", &[]).doc) {
-                    if let Some(at) = at.label_at {
-                        shaped.moved(&format!("/properties/accessPolicies/{}", base + j), at);
-                    }
+                let own = format!("/properties/accessPolicies/{j}");
+                let here = format!("/properties/accessPolicies/{}", base + j);
+                let moves: Vec<(String, String)> = added
+                    .moves()
+                    .iter()
+                    .filter_map(|(pointer, at)| {
+                        if let Some(rest) = pointer.strip_prefix(&own) {
+                            return Some((format!("{here}{rest}"), at.clone()));
+                        }
+                        // An azapi child's `body.properties` holds its policies.
+                        let inside = own.strip_prefix(pointer.as_str())?;
+                        Some((here.clone(), format!("{at}{inside}")))
+                    })
+                    .collect();
+                for (pointer, at) in moves.into_iter().filter(|_| same_doc) {
+                    shaped.moved(&pointer, at);
                 }
                 policies.push(entry.clone());
             }
-            shaped.unknown.extend(added.unknown.into_iter().map(|mut u| {
-                u.pointer = "/properties/accessPolicies".to_string();
-                u
-            }));
+            shaped
+                .unknown
+                .extend(added.unknown.into_iter().map(|mut u| {
+                    u.pointer = "/properties/accessPolicies".to_string();
+                    u
+                }));
         }
         shaped.set("/properties/accessPolicies", Value::Array(policies));
         shaped.finish()
@@ -253,12 +290,42 @@ impl<'p> Builder<'p> {
     fn azurerm_vault(&self, shaped: &mut Shaped<'_, 'p>) {
         let instance = shaped.instance;
         shaped.map("/location", &["location"], Expect::Any, same, None);
-        shaped.map("/properties/tenantId", &["tenant_id"], Expect::Tenant, same, None);
-        shaped.map("/properties/sku/name", &["sku_name"], Expect::Any, same, None);
+        shaped.map(
+            "/properties/tenantId",
+            &["tenant_id"],
+            Expect::Tenant,
+            same,
+            None,
+        );
+        shaped.map(
+            "/properties/sku/name",
+            &["sku_name"],
+            Expect::Any,
+            same,
+            None,
+        );
         // azurerm 3.0 removed `soft_delete_enabled`: soft delete is always on since.
-        shaped.map("/properties/enableSoftDelete", &["soft_delete_enabled"], Expect::Any, same, Some(json!(true)));
-        shaped.map("/properties/softDeleteRetentionInDays", &["soft_delete_retention_days"], Expect::Any, same, Some(json!(90)));
-        shaped.map("/properties/enablePurgeProtection", &["purge_protection_enabled"], Expect::Any, same, Some(json!(false)));
+        shaped.map(
+            "/properties/enableSoftDelete",
+            &["soft_delete_enabled"],
+            Expect::Any,
+            same,
+            Some(json!(true)),
+        );
+        shaped.map(
+            "/properties/softDeleteRetentionInDays",
+            &["soft_delete_retention_days"],
+            Expect::Any,
+            same,
+            Some(json!(90)),
+        );
+        shaped.map(
+            "/properties/enablePurgeProtection",
+            &["purge_protection_enabled"],
+            Expect::Any,
+            same,
+            Some(json!(false)),
+        );
         // `rbac_authorization_enabled` since azurerm 4.42, `enable_rbac_authorization` before.
         let rbac = ["rbac_authorization_enabled", "enable_rbac_authorization"]
             .into_iter()
@@ -269,35 +336,82 @@ impl<'p> Builder<'p> {
                     .find(|a| instance.values.get(*a).is_some())
             })
             .unwrap_or("enable_rbac_authorization");
-        shaped.map("/properties/enableRbacAuthorization", &[rbac], Expect::Any, same, Some(json!(false)));
+        shaped.map(
+            "/properties/enableRbacAuthorization",
+            &[rbac],
+            Expect::Any,
+            same,
+            Some(json!(false)),
+        );
         let access = |v: Value| match v {
             Value::Bool(true) => json!("Enabled"),
             Value::Bool(false) => json!("Disabled"),
             other => other,
         };
-        shaped.map("/properties/publicNetworkAccess", &["public_network_access_enabled"], Expect::Any, access, Some(json!("Enabled")));
+        shaped.map(
+            "/properties/publicNetworkAccess",
+            &["public_network_access_enabled"],
+            Expect::Any,
+            access,
+            Some(json!("Enabled")),
+        );
         let acls = self.leaf(instance, &["network_acls"], Expect::Any);
         match acls {
             Leaf::Known(Value::Array(items)) if !items.is_empty() => {
-                shaped.map("/properties/networkAcls/defaultAction", &["network_acls", "0", "default_action"], Expect::Any, same, None);
+                shaped.map(
+                    "/properties/networkAcls/defaultAction",
+                    &["network_acls", "0", "default_action"],
+                    Expect::Any,
+                    same,
+                    None,
+                );
             }
             Leaf::Unknown => {
-                shaped.map("/properties/networkAcls", &["network_acls"], Expect::Any, same, None);
+                shaped.map(
+                    "/properties/networkAcls",
+                    &["network_acls"],
+                    Expect::Any,
+                    same,
+                    None,
+                );
             }
             _ => {
-                shaped.written_at("/properties/networkAcls/defaultAction", &["network_acls", "0", "default_action"]);
+                shaped.written_at(
+                    "/properties/networkAcls/defaultAction",
+                    &["network_acls", "0", "default_action"],
+                );
                 shaped.set("/properties/networkAcls/defaultAction", json!("Allow"));
             }
+        }
+        shaped.set("/properties/accessPolicies", json!([]));
+        // `access_policy` is computed when no block is written: it is then what the
+        // `azurerm_key_vault_access_policy` resources add, which are read on their own.
+        let written = self
+            .index
+            .configuration(instance)
+            .is_none_or(|(config, _)| config.pointer("/expressions/access_policy").is_some());
+        if self.leaf(instance, &["access_policy"], Expect::Any) == Leaf::Unknown && written {
+            shaped.map(
+                "/properties/accessPolicies",
+                &["access_policy"],
+                Expect::Any,
+                same,
+                None,
+            );
+            return;
         }
         let inline = instance
             .values
             .get("access_policy")
             .and_then(Value::as_array)
             .map_or(0, Vec::len);
-        shaped.set("/properties/accessPolicies", json!([]));
         for i in 0..inline {
             let index = i.to_string();
-            policy(shaped, &format!("/properties/accessPolicies/{i}"), &["access_policy", &index]);
+            policy(
+                shaped,
+                &format!("/properties/accessPolicies/{i}"),
+                &["access_policy", &index],
+            );
         }
     }
 
@@ -313,12 +427,27 @@ impl<'p> Builder<'p> {
             shaped.map("/properties/kty", &["key_type"], Expect::Any, same, None);
             shaped.map(SIZE, &["key_size"], Expect::Any, same, None);
             shaped.map(OPS, &["key_opts"], Expect::Any, same, None);
-            shaped.map("/properties/attributes/nbf", &["not_before_date"], Expect::Any, same, None);
-            shaped.map("/properties/attributes/exp", &["expiration_date"], Expect::Any, same, None);
+            shaped.map(
+                "/properties/attributes/nbf",
+                &["not_before_date"],
+                Expect::Any,
+                same,
+                None,
+            );
+            shaped.map(
+                "/properties/attributes/exp",
+                &["expiration_date"],
+                Expect::Any,
+                same,
+                None,
+            );
             self.key_vault_id(instance, 0)
         };
         let unknown = |pointer: &str, shaped: &Shaped<'_, '_>| {
-            shaped.unknown.iter().any(|u| u.pointer.starts_with(pointer) || pointer.starts_with(&u.pointer))
+            shaped
+                .unknown
+                .iter()
+                .any(|u| u.pointer.starts_with(pointer) || pointer.starts_with(&u.pointer))
         };
         // Key Vault's defaults for a key created without them; an unknown value stays unknown.
         let rsa = shaped
@@ -351,8 +480,18 @@ impl<'p> Builder<'p> {
             self.azapi_body(&mut shaped);
             return shaped.finish();
         }
-        shaped.map("/properties/enabled", &["enabled"], Expect::Any, same, Some(json!(true)));
-        let scopes = instance.values.get("scopes").and_then(Value::as_array).map_or(0, Vec::len);
+        shaped.map(
+            "/properties/enabled",
+            &["enabled"],
+            Expect::Any,
+            same,
+            Some(json!(true)),
+        );
+        let scopes = instance
+            .values
+            .get("scopes")
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len);
         let unknown_scopes = instance
             .change
             .as_ref()
@@ -362,7 +501,13 @@ impl<'p> Builder<'p> {
         let mut known = Vec::new();
         for i in 0..scopes.max(unknown_scopes) {
             let index = i.to_string();
-            if let Some(scope) = shaped.map(&format!("/properties/scopes/{i}"), &["scopes", &index], Expect::Id, same, None) {
+            if let Some(scope) = shaped.map(
+                &format!("/properties/scopes/{i}"),
+                &["scopes", &index],
+                Expect::Id,
+                same,
+                None,
+            ) {
                 known.push(scope);
             }
         }
@@ -372,7 +517,11 @@ impl<'p> Builder<'p> {
             let path = ["criteria", "0", attribute];
             let at = format!("/properties/condition/allOf/{}", conditions.len());
             let pointer = format!("{at}/{}", if many { "containsAny" } else { "equals" });
-            let expect = if field == "resourceId" { Expect::Id } else { Expect::Any };
+            let expect = if field == "resourceId" {
+                Expect::Id
+            } else {
+                Expect::Any
+            };
             let before = shaped.unknown.len();
             let value = match shaped.builder.leaf(instance, &path, expect) {
                 Leaf::Known(Value::Array(items)) if many && items.is_empty() => continue,
@@ -390,12 +539,22 @@ impl<'p> Builder<'p> {
             conditions.push(json!({ "field": field, key: value }));
         }
         shaped.set("/properties/condition/allOf", Value::Array(conditions));
-        let actions = instance.values.get("action").and_then(Value::as_array).map_or(0, Vec::len);
+        let actions = instance
+            .values
+            .get("action")
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len);
         let mut groups = Vec::new();
         for i in 0..actions {
             let index = i.to_string();
             let pointer = format!("/properties/actions/actionGroups/{i}/actionGroupId");
-            if let Some(id) = shaped.map(&pointer, &["action", &index, "action_group_id"], Expect::Id, same, None) {
+            if let Some(id) = shaped.map(
+                &pointer,
+                &["action", &index, "action_group_id"],
+                Expect::Id,
+                same,
+                None,
+            ) {
                 groups.push(json!({ "actionGroupId": id }));
             }
         }
@@ -413,10 +572,34 @@ fn policy(shaped: &mut Shaped<'_, '_>, pointer: &str, path: &[&str]) {
         full.push(name);
         full
     };
-    shaped.map(&format!("{pointer}/tenantId"), &at("tenant_id"), Expect::Tenant, same, None);
-    shaped.map(&format!("{pointer}/objectId"), &at("object_id"), Expect::Principal, same, None);
-    shaped.map(&format!("{pointer}/applicationId"), &at("application_id"), Expect::Any, same, None);
-    shaped.map(&format!("{pointer}/permissions/keys"), &at("key_permissions"), Expect::Any, same, Some(json!([])));
+    shaped.map(
+        &format!("{pointer}/tenantId"),
+        &at("tenant_id"),
+        Expect::Tenant,
+        same,
+        None,
+    );
+    shaped.map(
+        &format!("{pointer}/objectId"),
+        &at("object_id"),
+        Expect::Principal,
+        same,
+        None,
+    );
+    shaped.map(
+        &format!("{pointer}/applicationId"),
+        &at("application_id"),
+        Expect::Any,
+        same,
+        None,
+    );
+    shaped.map(
+        &format!("{pointer}/permissions/keys"),
+        &at("key_permissions"),
+        Expect::Any,
+        same,
+        Some(json!([])),
+    );
 }
 
 /// The pointers of every value inside `value` at `pointer`, itself included.
@@ -425,7 +608,10 @@ fn leaves(value: &Value, pointer: &str) -> Vec<String> {
     match value {
         Value::Object(map) => {
             for (k, v) in map {
-                out.extend(leaves(v, &format!("{pointer}/{}", crate::document::escape(k))));
+                out.extend(leaves(
+                    v,
+                    &format!("{pointer}/{}", crate::document::escape(k)),
+                ));
             }
         }
         Value::Array(items) => {

@@ -37,10 +37,15 @@ pub(super) enum Expect {
 }
 
 impl Expect {
-    fn accepts(self, attribute: &str) -> bool {
+    /// Whether `attribute` of a resource at `local` (`azurerm_key_vault_key.cmk`) is one.
+    fn accepts(self, local: &str, attribute: &str) -> bool {
+        let kind = local.strip_prefix("data.").unwrap_or(local);
+        let key = kind.starts_with("azurerm_key_vault_key.");
         match self {
+            // A key's `id` is its versioned URI; its ARM ID is `resource_id`.
+            Self::Id if key => ["resource_id", "resource_versionless_id"].contains(&attribute),
             Self::Id => attribute == "id",
-            Self::KeyUri => ["versionless_id", "id"].contains(&attribute),
+            Self::KeyUri => key && ["versionless_id", "id"].contains(&attribute),
             Self::Principal => ["principal_id", "client_id", "object_id"].contains(&attribute),
             Self::Tenant => attribute == "tenant_id",
             Self::Any => true,
@@ -129,26 +134,39 @@ fn unknown_in(after_unknown: &Value, path: &[&str]) -> bool {
     current == &Value::Bool(true)
 }
 
-/// Sets `value` at an ARM `pointer` of `body`, making the objects on the way.
+/// Sets `value` at an ARM `pointer` of `body`, making the objects and arrays on the way (an
+/// array where the next name is an index).
 pub(super) fn put_at(body: &mut Value, pointer: &str, value: Value) {
-    let mut current = body;
     let tokens: Vec<String> = pointer
         .trim_start_matches('/')
         .split('/')
         .map(|t| t.replace("~1", "/").replace("~0", "~"))
         .collect();
+    let mut current = body;
     for (i, token) in tokens.iter().enumerate() {
-        if !current.is_object() {
-            *current = Value::Object(Map::new());
+        let index = token.parse::<usize>().ok();
+        match (index, current.is_array()) {
+            (Some(_), false) => *current = Value::Array(Vec::new()),
+            (None, _) if !current.is_object() => *current = Value::Object(Map::new()),
+            _ => {}
         }
-        let Value::Object(map) = current else {
-            return;
+        let last = i + 1 == tokens.len();
+        let slot = match current {
+            Value::Array(items) => {
+                let at = index.unwrap_or_default();
+                if items.len() <= at {
+                    items.resize(at + 1, Value::Null);
+                }
+                &mut items[at]
+            }
+            Value::Object(map) => map.entry(token.clone()).or_insert(Value::Null),
+            _ => return,
         };
-        if i + 1 == tokens.len() {
-            map.insert(token.clone(), value);
+        if last {
+            *slot = value;
             return;
         }
-        current = map.entry(token.clone()).or_insert(Value::Null);
+        current = slot;
     }
 }
 
@@ -169,7 +187,13 @@ impl<'p> Builder<'p> {
         self.leaf_at(instance, path, expect, 0)
     }
 
-    fn leaf_at(&self, instance: &Instance<'p>, path: &[&str], expect: Expect, depth: usize) -> Leaf {
+    fn leaf_at(
+        &self,
+        instance: &Instance<'p>,
+        path: &[&str],
+        expect: Expect,
+        depth: usize,
+    ) -> Leaf {
         let (value, unknown) = self.raw(instance, path);
         if !unknown {
             return match value {
@@ -181,7 +205,11 @@ impl<'p> Builder<'p> {
             .index
             .references(instance, path)
             .into_iter()
-            .filter(|t| t.attribute.as_deref().is_some_and(|a| expect.accepts(a)))
+            .filter(|t| {
+                t.attribute
+                    .as_deref()
+                    .is_some_and(|a| expect.accepts(&t.local, a))
+            })
             .collect();
         // The n-th unknown element of a list written as `[a.id, b.id]` is its n-th reference.
         if let Some(position) = path.last().and_then(|s| s.parse::<usize>().ok()) {
@@ -194,7 +222,11 @@ impl<'p> Builder<'p> {
                 .index
                 .find(one)
                 .and_then(|target| {
-                    self.symbol(target, one.attribute.as_deref().unwrap_or_default(), depth + 1)
+                    self.symbol(
+                        target,
+                        one.attribute.as_deref().unwrap_or_default(),
+                        depth + 1,
+                    )
                 })
                 .map_or(Leaf::Unknown, Leaf::Known),
             _ => Leaf::Unknown,
@@ -221,7 +253,7 @@ impl<'p> Builder<'p> {
         match (instance.kind.as_str(), attribute) {
             ("azurerm_key_vault_key", "versionless_id" | "id") => {
                 let vault = self.key_vault_name(instance, depth)?;
-                text(key_uri(&vault, &instance.name, self.cloud))
+                text(key_uri(&vault, &self.name(instance)?, self.cloud))
             }
             ("azurerm_key_vault_key", "resource_id" | "resource_versionless_id") => {
                 let vault = self.key_vault_id(instance, depth)?;
@@ -233,7 +265,9 @@ impl<'p> Builder<'p> {
             }
             ("azurerm_user_assigned_identity", "client_id") => text(client_of(&instance.address)),
             ("azurerm_user_assigned_identity", "tenant_id") => text(self.tenant.clone()),
-            ("azurerm_key_vault", "vault_uri") => text(vault_uri(&self.name(instance)?, self.cloud)),
+            ("azurerm_key_vault", "vault_uri") => {
+                text(vault_uri(&self.name(instance)?, self.cloud))
+            }
             _ => None,
         }
     }
@@ -280,7 +314,10 @@ impl<'p> Builder<'p> {
             });
         }
         if instance.kind == "azurerm_resource_group" {
-            return Some(format!("/subscriptions/{}/resourceGroups/{name}", self.subscription));
+            return Some(format!(
+                "/subscriptions/{}/resourceGroups/{name}",
+                self.subscription
+            ));
         }
         let kind = arm_type(&instance.kind)?;
         let group = match self.leaf_at(instance, &["resource_group_name"], Expect::Any, depth + 1) {
@@ -311,7 +348,13 @@ impl<'p> Builder<'p> {
     }
 
     /// The place of a value known only after apply: its `true` in `after_unknown`.
-    fn unknown_place(&self, instance: &Instance<'p>, id: &str, pointer: &str, path: &[&str]) -> Place {
+    fn unknown_place(
+        &self,
+        instance: &Instance<'p>,
+        id: &str,
+        pointer: &str,
+        path: &[&str],
+    ) -> Place {
         let mut place = self.place(instance, id, pointer, path);
         if Arc::ptr_eq(&place.doc, &self.doc) {
             if let Some(change) = &instance.change {
@@ -340,7 +383,13 @@ impl<'p> Builder<'p> {
     }
 
     /// What the rules reading an unknown leaf say.
-    pub fn unknown(&self, instance: &Instance<'p>, id: &str, pointer: &str, path: &[&str]) -> Unknown {
+    pub fn unknown(
+        &self,
+        instance: &Instance<'p>,
+        id: &str,
+        pointer: &str,
+        path: &[&str],
+    ) -> Unknown {
         Unknown {
             pointer: pointer.to_string(),
             reason: format!(
@@ -356,7 +405,15 @@ impl<'p> Builder<'p> {
     }
 
     /// A gap at a value of an instance.
-    pub fn gap(&self, instance: &Instance<'p>, id: &str, path: &[&str], reason: String, label: String, remedy: String) -> Gap {
+    pub fn gap(
+        &self,
+        instance: &Instance<'p>,
+        id: &str,
+        path: &[&str],
+        reason: String,
+        label: String,
+        remedy: String,
+    ) -> Gap {
         Gap {
             reason,
             label,
@@ -428,8 +485,21 @@ impl<'b, 'p> Shaped<'b, 'p> {
         convert: impl Fn(Value) -> Value,
         default: Option<Value>,
     ) -> Option<Value> {
-        self.written_at(pointer, path);
-        let value = match self.builder.leaf(self.instance, path, expect) {
+        let leaf = self.builder.leaf(self.instance, path, expect);
+        // A value given by what it references is not in the plan: its label goes on the `true`
+        // of `after_unknown`.
+        if self.builder.raw(self.instance, path).1 {
+            let at = self
+                .builder
+                .unknown_place(self.instance, &self.id, pointer, path);
+            if let Some(at) = at.label_at {
+                self.moves.push((pointer.to_string(), at));
+            }
+            self.attributes.push((pointer.to_string(), hcl_path(path)));
+        } else {
+            self.written_at(pointer, path);
+        }
+        let value = match leaf {
             Leaf::Known(value) => convert(value),
             Leaf::Absent => default?,
             Leaf::Unknown => {
@@ -452,21 +522,28 @@ impl<'b, 'p> Shaped<'b, 'p> {
         self.moves.push((pointer.to_string(), at));
     }
 
+    /// Where the parts of the body are written, for another body that takes them in.
+    pub fn moves(&self) -> &[(String, String)] {
+        &self.moves
+    }
+
     /// The body read as ARM reads it, declared by the instance's address.
     pub fn finish<T: Body>(self) -> Result<Resource<T>, Gap> {
         let builder = self.builder;
         let instance = self.instance;
-        let mut resource = Resource::<T>::read(&self.body, &builder.doc, &instance.pointer, &self.id)
-            .map_err(|flaw: Flaw| {
-                builder.gap(
-                    instance,
-                    &self.id,
-                    &[],
-                    format!("`{}` cannot be read: {}", instance.address, flaw.message),
-                    flaw.message.clone(),
-                    "give it the shape the provider documents".to_string(),
-                )
-            })?;
+        let mut resource =
+            Resource::<T>::read(&self.body, &builder.doc, &instance.pointer, &self.id).map_err(
+                |flaw: Flaw| {
+                    builder.gap(
+                        instance,
+                        &self.id,
+                        &[],
+                        format!("`{}` cannot be read: {}", instance.address, flaw.message),
+                        flaw.message.clone(),
+                        "give it the shape the provider documents".to_string(),
+                    )
+                },
+            )?;
         if let Some(name) = builder.name(instance) {
             resource.name = name;
         }
@@ -501,9 +578,15 @@ mod tests {
 
     #[test]
     fn paths_are_written_as_hcl() {
-        assert_eq!(hcl_path(&["network_acls", "0", "default_action"]), "network_acls{}.default_action");
+        assert_eq!(
+            hcl_path(&["network_acls", "0", "default_action"]),
+            "network_acls{}.default_action"
+        );
         assert_eq!(hcl_path(&["body", "properties", "x"]), "body.properties.x");
-        assert_eq!(written(&["access_policy", "1", "object_id"]), "access_policy[1].object_id");
+        assert_eq!(
+            written(&["access_policy", "1", "object_id"]),
+            "access_policy[1].object_id"
+        );
     }
 
     #[test]
@@ -519,7 +602,20 @@ mod tests {
     #[test]
     fn values_are_put_at_their_pointer() {
         let mut body = serde_json::json!({"id": "x"});
-        put_at(&mut body, "/properties/sku/name", serde_json::json!("premium"));
+        put_at(
+            &mut body,
+            "/properties/sku/name",
+            serde_json::json!("premium"),
+        );
         assert_eq!(body["properties"]["sku"]["name"], "premium");
+        put_at(
+            &mut body,
+            "/properties/accessPolicies/1/objectId",
+            serde_json::json!("o"),
+        );
+        assert_eq!(
+            body["properties"]["accessPolicies"],
+            serde_json::json!([null, {"objectId": "o"}])
+        );
     }
 }
