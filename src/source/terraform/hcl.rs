@@ -116,7 +116,16 @@ fn module_dir(
         if !(source.starts_with("./") || source.starts_with("../")) {
             return None;
         }
-        dir = dir.join(source);
+        // Lexically, as Terraform joins them: labels name `modules/db/main.tf`, not `./modules/..`.
+        for part in Path::new(source).components() {
+            match part {
+                std::path::Component::CurDir => {}
+                std::path::Component::ParentDir if dir.file_name().is_some() => {
+                    dir.pop();
+                }
+                other => dir.push(other),
+            }
+        }
     }
     Some(dir)
 }

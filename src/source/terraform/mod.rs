@@ -118,8 +118,12 @@ fn what_it_is(root: &Value) -> String {
         "it is a SARIF log".to_string()
     } else if has("resources") && has("serial") && has("lineage") {
         "it is a raw Terraform state file, not a plan".to_string()
-    } else if has("checks") && has("results") && has("summary") {
+    } else if has("check_type") && has("results") {
         "it is a Checkov report".to_string()
+    } else if has("steps") && has("changeSummary") {
+        "it is a Pulumi preview (`pulumi preview --json`)".to_string()
+    } else if has("changes") && has("status") {
+        "it is the result of an ARM what-if".to_string()
     } else if has("SchemaVersion") && has("Results") {
         "it is a Trivy report".to_string()
     } else if has("format_version") {
