@@ -132,12 +132,18 @@ fn module_dir(
 
 /// The resource and data blocks of the `.tf` files of `dir`, each with its file's document.
 fn read_dir(dir: &Path) -> Vec<(String, Arc<SourceDoc>)> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
+    // The working directory is listed as `.`, and its files named without `./`.
+    let listed = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let Ok(entries) = std::fs::read_dir(listed) else {
         return Vec::new();
     };
     let mut files: Vec<PathBuf> = entries
         .filter_map(Result::ok)
-        .map(|e| e.path())
+        .map(|e| dir.join(e.file_name()))
         .filter(|p| p.extension().is_some_and(|e| e == "tf") && p.is_file())
         .take(MAX_FILES)
         .collect();
