@@ -26,9 +26,8 @@ type Sections = (
 );
 
 /// Whether an instance is a planned `serverGroupsv2` (any API version, any case).
-pub(super) fn is_cluster(builder: &Builder<'_>, instance: &Instance<'_>) -> bool {
-    !instance.data
-        && azapi_type(builder, instance).is_some_and(|t| t.eq_ignore_ascii_case(CLUSTER_TYPE))
+pub(super) fn is_cluster(instance: &Instance<'_>) -> bool {
+    !instance.data && azapi_type(instance).is_some_and(|t| t.eq_ignore_ascii_case(CLUSTER_TYPE))
 }
 
 /// Whether anything at, in or around `pointer` is unknown.
@@ -47,7 +46,7 @@ impl<'p> Builder<'p> {
     pub fn targets(&self, notes: &mut Vec<String>) -> Vec<Planned> {
         let mut planned = Vec::new();
         for instance in &self.index.instances {
-            if !is_cluster(self, instance) {
+            if !is_cluster(instance) {
                 continue;
             }
             if instance.deleted() {
@@ -187,7 +186,7 @@ impl<'p> Builder<'p> {
             return Err(gap_for(cluster, IDENTITY_ID));
         };
         let declared = self.index.instances.iter().find(|i| {
-            declares(self, i, IDENTITY_TYPE)
+            declares(i, IDENTITY_TYPE)
                 && self.id_of(i, 0).is_some_and(|own| arm::same_id(&own, &id))
         });
         if let Some(declared) = declared {
@@ -240,14 +239,14 @@ impl<'p> Builder<'p> {
             .index
             .instances
             .iter()
-            .find(|i| declares(self, i, VAULT_TYPE) && same(i, &vault_name))
+            .find(|i| declares(i, VAULT_TYPE) && same(i, &vault_name))
             .map(|i| self.vault(i));
         let key = self
             .index
             .instances
             .iter()
             .find(|i| {
-                declares(self, i, KEY_TYPE) && same(i, &key_name) && {
+                declares(i, KEY_TYPE) && same(i, &key_name) && {
                     let parent = match i.kind.as_str() {
                         "azapi_resource" => match self.leaf(i, &["parent_id"], Expect::Id) {
                             Leaf::Known(Value::String(p)) => Some(p),
@@ -279,13 +278,14 @@ impl<'p> Builder<'p> {
 
     /// The alerts the plan declares. Those already in Azure are added by the live reader.
     fn alerts(&self, cluster: &Resource<Cluster>) -> Section<Vec<Resource<ActivityLogAlert>>> {
-        let declared: Vec<Resource<ActivityLogAlert>> = self
-            .index
-            .instances
-            .iter()
-            .filter(|i| declares(self, i, ALERT_TYPE))
-            .filter_map(|i| self.alert(i).ok())
-            .collect();
+        let declared = self.alerts.get_or_init(|| {
+            self.index
+                .instances
+                .iter()
+                .filter(|i| declares(i, ALERT_TYPE))
+                .filter_map(|i| self.alert(i).ok())
+                .collect()
+        });
         if declared.is_empty() {
             return Err(Gap {
                 reason: "the plan declares no activity-log alert".to_string(),
@@ -294,7 +294,7 @@ impl<'p> Builder<'p> {
                 place: cluster.at(""),
             });
         }
-        Ok(declared)
+        Ok(declared.clone())
     }
 }
 

@@ -60,8 +60,8 @@ impl Hcl {
         path: &[&str],
     ) -> Option<(Arc<SourceDoc>, String)> {
         let local = instance.local();
-        let doc = self.blocks.get(&key(&instance.module, &local))?;
-        let pointer: String = std::iter::once(format!("/{}", escape(&local)))
+        let doc = self.blocks.get(&key(&instance.module, local))?;
+        let pointer: String = std::iter::once(format!("/{}", escape(local)))
             .chain(path.iter().map(|s| format!("/{}", escape(s))))
             .collect();
         Some((Arc::clone(doc), pointer))

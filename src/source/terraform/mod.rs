@@ -181,6 +181,8 @@ pub fn parse(
         cloud: placement.cloud,
         subscription: UNKNOWN_SUBSCRIPTION.to_string(),
         tenant: DEPLOYMENT_TENANT.to_string(),
+        alerts: std::cell::OnceCell::new(),
+        policies: std::cell::OnceCell::new(),
     };
     builder.subscription = placement
         .subscription
@@ -197,7 +199,7 @@ pub fn parse(
                 .index
                 .instances
                 .iter()
-                .filter(|i| build::is_cluster(&builder, i))
+                .filter(|i| build::is_cluster(i))
                 .find_map(|i| {
                     let parent = builder.text(i, &["parent_id"], Expect::Id)?;
                     arm::subscription_from_id(&parent).map(str::to_string)
@@ -223,12 +225,7 @@ pub fn parse(
             ));
         }
     }
-    if !builder
-        .index
-        .instances
-        .iter()
-        .any(|i| build::is_cluster(&builder, i))
-    {
+    if !builder.index.instances.iter().any(|i| build::is_cluster(i)) {
         return Err(TerraformError::NoCluster {
             name: name.to_string(),
         });

@@ -21,13 +21,20 @@ pub(super) struct Instance<'p> {
     pub module: String,
     pub data: bool,
     pub kind: String,
-    pub name: String,
     /// `[0]` or `["a"]` when the resource has `count` or `for_each`.
     pub index: Option<String>,
     pub values: &'p Value,
     /// JSON pointer of `values` in the plan.
     pub pointer: String,
     pub change: Option<Change<'p>>,
+    /// `azurerm_key_vault.cmk` or `data.azurerm_key_vault.cmk`: the address inside its module.
+    local: String,
+    /// The module without its instance keys, as the configuration names it.
+    config: String,
+    /// The instance's configuration and its JSON pointer.
+    configuration: Option<(&'p Value, String)>,
+    /// An azapi resource's ARM type without its API version, lower-cased.
+    pub azapi_type: Option<String>,
 }
 
 /// What `resource_changes` says of an instance.
@@ -42,12 +49,8 @@ pub(super) struct Change<'p> {
 
 impl Instance<'_> {
     /// `azurerm_key_vault.cmk` or `data.azurerm_key_vault.cmk`: the address inside its module.
-    pub fn local(&self) -> String {
-        if self.data {
-            format!("data.{}.{}", self.kind, self.name)
-        } else {
-            format!("{}.{}", self.kind, self.name)
-        }
+    pub fn local(&self) -> &str {
+        &self.local
     }
 
     /// Whether the resource is created by this plan, not read or kept.
@@ -91,6 +94,9 @@ pub(super) struct Index<'p> {
     pub instances: Vec<Instance<'p>>,
     /// By configuration path (`module.db`, empty at the root).
     modules: HashMap<String, ModuleConfig<'p>>,
+    /// The instances of each configuration path and local address, for references.
+    by_local: HashMap<(String, String), Vec<usize>>,
+    seen: std::collections::HashSet<String>,
 }
 
 /// `module.db[0].module.x["a"]` without its instance keys: `module.db.module.x`.
@@ -130,6 +136,8 @@ impl<'p> Index<'p> {
         let mut index = Index {
             instances: Vec::new(),
             modules: HashMap::new(),
+            by_local: HashMap::new(),
+            seen: std::collections::HashSet::new(),
         };
         if let Some(root) = plan.pointer("/planned_values/root_module") {
             index.values(root, "/planned_values/root_module".to_string(), 0);
@@ -138,13 +146,18 @@ impl<'p> Index<'p> {
         if let Some(root) = plan.pointer("/prior_state/values/root_module") {
             index.values(root, "/prior_state/values/root_module".to_string(), 0);
         }
+        let by_address: HashMap<String, usize> = index
+            .instances
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.address.clone(), i))
+            .collect();
         let changes = plan.get("resource_changes").and_then(Value::as_array);
         for (i, change) in changes.into_iter().flatten().enumerate() {
             let address = change.get("address").and_then(Value::as_str);
-            let Some(instance) = index
-                .instances
-                .iter_mut()
-                .find(|r| Some(r.address.as_str()) == address)
+            let Some(instance) = address
+                .and_then(|a| by_address.get(a))
+                .and_then(|at| index.instances.get_mut(*at))
             else {
                 continue;
             };
@@ -173,6 +186,16 @@ impl<'p> Index<'p> {
                 0,
             );
         }
+        for i in 0..index.instances.len() {
+            let configuration = index.find_configuration(&index.instances[i]);
+            let instance = &mut index.instances[i];
+            instance.configuration = configuration;
+            index
+                .by_local
+                .entry((instance.config.clone(), instance.local.clone()))
+                .or_default()
+                .push(i);
+        }
         index
     }
 
@@ -185,9 +208,16 @@ impl<'p> Index<'p> {
         for (i, resource) in resources.into_iter().flatten().enumerate() {
             let text = |name: &str| resource.get(name).and_then(Value::as_str).unwrap_or("");
             let full = text("address").to_string();
-            if full.is_empty() || self.instances.iter().any(|r| r.address == full) {
+            // Data sources are in both `planned_values` and `prior_state`: the first stands.
+            if full.is_empty() || !self.seen.insert(full.clone()) {
                 continue;
             }
+            let data = text("mode") == "data";
+            let local = if data {
+                format!("data.{}.{}", text("type"), text("name"))
+            } else {
+                format!("{}.{}", text("type"), text("name"))
+            };
             let index = resource.get("index").map(|i| match i {
                 Value::String(s) => format!("[{}]", Value::String(s.clone())),
                 other => format!("[{other}]"),
@@ -195,13 +225,20 @@ impl<'p> Index<'p> {
             self.instances.push(Instance {
                 address: full,
                 module: address.to_string(),
-                data: text("mode") == "data",
+                data,
                 kind: text("type").to_string(),
-                name: text("name").to_string(),
                 index,
                 values: resource.get("values").unwrap_or(&Value::Null),
                 pointer: format!("{pointer}/resources/{i}/values"),
                 change: None,
+                local,
+                config: config_path(address),
+                configuration: None,
+                azapi_type: resource
+                    .pointer("/values/type")
+                    .and_then(Value::as_str)
+                    .filter(|_| text("type").starts_with("azapi_"))
+                    .map(|t| t.split('@').next().unwrap_or_default().to_ascii_lowercase()),
             });
         }
         let children = module.get("child_modules").and_then(Value::as_array);
@@ -245,14 +282,18 @@ impl<'p> Index<'p> {
     }
 
     /// The configuration of an instance, and its JSON pointer.
-    pub fn configuration(&self, instance: &Instance<'_>) -> Option<(&'p Value, String)> {
-        let module = self.modules.get(&config_path(&instance.module))?;
+    pub fn configuration(&self, instance: &Instance<'p>) -> Option<(&'p Value, String)> {
+        instance.configuration.clone()
+    }
+
+    fn find_configuration(&self, instance: &Instance<'_>) -> Option<(&'p Value, String)> {
+        let module = self.modules.get(&instance.config)?;
         let local = instance.local();
         let resources = module.module.get("resources")?.as_array()?;
         let (i, found) = resources
             .iter()
             .enumerate()
-            .find(|(_, r)| r.get("address").and_then(Value::as_str) == Some(local.as_str()))?;
+            .find(|(_, r)| r.get("address").and_then(Value::as_str) == Some(local))?;
         Some((found, format!("{}/resources/{i}", module.pointer)))
     }
 
@@ -279,7 +320,7 @@ impl<'p> Index<'p> {
 
     /// The references written in the expression at `path` of the instance's configuration
     /// (`["access_policy", "0", "object_id"]`), resolved to the resources they name.
-    pub fn references(&self, instance: &Instance<'_>, path: &[&str]) -> Vec<Target> {
+    pub fn references(&self, instance: &Instance<'p>, path: &[&str]) -> Vec<Target> {
         let Some((config, _)) = self.configuration(instance) else {
             return Vec::new();
         };
@@ -366,15 +407,19 @@ impl<'p> Index<'p> {
 
     /// The instances a target names: the one of its index, or the only one.
     pub fn find(&self, target: &Target) -> Option<&Instance<'p>> {
-        let candidates: Vec<&Instance<'p>> = self
-            .instances
+        let key = (config_path(&target.module), target.local.clone());
+        let all = self.by_local.get(&key).map_or(&[][..], Vec::as_slice);
+        // The instance of the same module instance, or of any when its module has one.
+        let same: Vec<&Instance<'p>> = all
             .iter()
-            .filter(|i| {
-                i.local() == target.local
-                    && (i.module == target.module
-                        || config_path(&i.module) == config_path(&target.module))
-            })
+            .filter_map(|i| self.instances.get(*i))
+            .filter(|i| i.module == target.module)
             .collect();
+        let candidates: Vec<&Instance<'p>> = if same.is_empty() {
+            all.iter().filter_map(|i| self.instances.get(*i)).collect()
+        } else {
+            same
+        };
         match &target.index {
             Some(index) => candidates
                 .into_iter()

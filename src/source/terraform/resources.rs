@@ -48,21 +48,15 @@ fn same(value: Value) -> Value {
 }
 
 /// An azapi resource's ARM type without its API version, lower-cased.
-pub(super) fn azapi_type(builder: &Builder<'_>, instance: &Instance<'_>) -> Option<String> {
-    if instance.kind != "azapi_resource" && instance.kind != "azapi_update_resource" {
+pub(super) fn azapi_type<'i>(instance: &'i Instance<'_>) -> Option<&'i str> {
+    if instance.kind != "azapi_resource" {
         return None;
     }
-    let kind = builder.text(instance, &["type"], Expect::Any)?;
-    Some(
-        kind.split('@')
-            .next()
-            .unwrap_or_default()
-            .to_ascii_lowercase(),
-    )
+    instance.azapi_type.as_deref()
 }
 
 /// Whether an instance declares a resource of the ARM type `kind`, in azurerm or azapi.
-pub(super) fn declares(builder: &Builder<'_>, instance: &Instance<'_>, kind: &str) -> bool {
+pub(super) fn declares(instance: &Instance<'_>, kind: &str) -> bool {
     if instance.data || instance.deleted() {
         return false;
     }
@@ -74,8 +68,7 @@ pub(super) fn declares(builder: &Builder<'_>, instance: &Instance<'_>, kind: &st
         crate::azure::ACCESS_POLICIES_TYPE => "azurerm_key_vault_access_policy",
         _ => "",
     };
-    instance.kind == azurerm
-        || azapi_type(builder, instance).is_some_and(|t| t.eq_ignore_ascii_case(kind))
+    instance.kind == azurerm || azapi_type(instance).is_some_and(|t| t.eq_ignore_ascii_case(kind))
 }
 
 /// What an unknown leaf of an ARM body stands for, by its name.
@@ -221,21 +214,31 @@ impl<'p> Builder<'p> {
             .unwrap_or_default();
         // `azurerm_key_vault_access_policy` resources (and azapi `accessPolicies` children) add
         // to the vault's own.
-        for other in &self.index.instances {
-            let standalone = other.kind == "azurerm_key_vault_access_policy";
-            let child = declares(self, other, crate::azure::ACCESS_POLICIES_TYPE) && !standalone;
-            if !(standalone || child) || other.deleted() {
+        let named = self.policies.get_or_init(|| {
+            self.index
+                .instances
+                .iter()
+                .enumerate()
+                .filter(|(_, other)| declares(other, crate::azure::ACCESS_POLICIES_TYPE))
+                .map(|(i, other)| {
+                    let vault = if other.kind == "azurerm_key_vault_access_policy" {
+                        self.key_vault_id(other, 0)
+                    } else {
+                        match self.leaf(other, &["parent_id"], Expect::Id) {
+                            Leaf::Known(Value::String(parent)) => Some(parent),
+                            _ => None,
+                        }
+                    };
+                    (i, vault)
+                })
+                .collect()
+        });
+        for (at, vault) in named {
+            let Some(other) = self.index.instances.get(*at) else {
                 continue;
-            }
-            let vault = if standalone {
-                self.key_vault_id(other, 0)
-            } else {
-                match self.leaf(other, &["parent_id"], Expect::Id) {
-                    Leaf::Known(Value::String(parent)) => Some(parent),
-                    _ => None,
-                }
             };
-            if !vault.is_some_and(|v| arm::same_id(&v, &id)) {
+            let standalone = other.kind == "azurerm_key_vault_access_policy";
+            if !vault.as_deref().is_some_and(|v| arm::same_id(v, &id)) {
                 continue;
             }
             let mut added = Shaped::new(self, other, crate::azure::ACCESS_POLICIES_TYPE);

@@ -73,6 +73,10 @@ pub(super) struct Builder<'p> {
     pub subscription: String,
     /// The tenant of the provider: what a new identity gets.
     pub tenant: String,
+    /// Read once for every cluster: the alerts the plan declares, and the vault each access
+    /// policy resource names (by instance).
+    pub alerts: std::cell::OnceCell<Vec<Resource<crate::model::ActivityLogAlert>>>,
+    pub policies: std::cell::OnceCell<Vec<(usize, Option<String>)>>,
 }
 
 fn pointer_of(path: &[&str]) -> String {
