@@ -6,7 +6,8 @@ use serde_json::Value;
 
 use super::plan::Instance;
 use super::resources::{azapi_type, declares};
-use super::values::{Builder, Expect, Leaf, Shaped};
+use super::shaped::Shaped;
+use super::values::{Builder, Expect, Leaf};
 use crate::azure::id as arm;
 use crate::azure::keyuri::KeyUri;
 use crate::azure::{ALERT_TYPE, CLUSTER_TYPE, IDENTITY_TYPE, KEY_TYPE, VAULT_TYPE};

@@ -3,10 +3,13 @@
 //! plan declares is read from its values with the providers' defaults; what it only references
 //! (data sources, literal IDs) is completed from Azure like a template's.
 
+mod alerts;
+mod azapi;
 mod build;
 mod hcl;
 mod plan;
 mod resources;
+mod shaped;
 mod values;
 
 use std::path::Path;

@@ -5,11 +5,12 @@
 use serde_json::{json, Value};
 
 use super::plan::Instance;
-use super::values::{Builder, Expect, Leaf, Shaped};
+use super::shaped::Shaped;
+use super::values::{Builder, Expect, Leaf};
 use crate::azure::id as arm;
 use crate::azure::{ALERT_TYPE, IDENTITY_TYPE, KEY_TYPE, VAULT_TYPE};
 use crate::model::key::{ENABLED, OPS, SIZE};
-use crate::model::{ActivityLogAlert, Identity, Key, Vault};
+use crate::model::{Identity, Key, Vault};
 use crate::source::template::{client_of, key_uri, principal_of, vault_uri};
 use crate::state::{Resource, Section};
 
@@ -23,27 +24,7 @@ const ALL_KEY_OPS: [&str; 6] = [
     "unwrapKey",
 ];
 
-/// `azurerm_monitor_activity_log_alert`'s `criteria` and the condition field each one tests.
-const CRITERIA: [(&str, &str, bool); 16] = [
-    ("category", "category", false),
-    ("operation_name", "operationName", false),
-    ("resource_provider", "resourceProvider", false),
-    ("resource_type", "resourceType", false),
-    ("resource_group", "resourceGroup", false),
-    ("resource_id", "resourceId", false),
-    ("level", "level", false),
-    ("status", "status", false),
-    ("sub_status", "subStatus", false),
-    ("caller", "caller", false),
-    ("resource_providers", "resourceProvider", true),
-    ("resource_types", "resourceType", true),
-    ("resource_groups", "resourceGroup", true),
-    ("resource_ids", "resourceId", true),
-    ("levels", "level", true),
-    ("statuses", "status", true),
-];
-
-fn same(value: Value) -> Value {
+pub(super) fn same(value: Value) -> Value {
     value
 }
 
@@ -71,97 +52,7 @@ pub(super) fn declares(instance: &Instance<'_>, kind: &str) -> bool {
     instance.kind == azurerm || azapi_type(instance).is_some_and(|t| t.eq_ignore_ascii_case(kind))
 }
 
-/// What an unknown leaf of an ARM body stands for, by its name.
-fn expect_of(name: &str) -> Expect {
-    let lower = name.to_ascii_lowercase();
-    if lower.contains("keyuri") {
-        Expect::KeyUri
-    } else if lower == "objectid" || lower == "principalid" {
-        Expect::Principal
-    } else if lower == "tenantid" {
-        Expect::Tenant
-    } else if lower.ends_with("id") || lower.ends_with("ids") || lower == "scopes" {
-        Expect::Id
-    } else {
-        Expect::Any
-    }
-}
-
 impl<'p> Builder<'p> {
-    /// An azapi resource's `body` (an object in azapi 2.x, a JSON string in 1.x) merged into
-    /// the ARM body; each leaf known only after apply is given by what it references, or is
-    /// an unknown.
-    pub(super) fn azapi_body(&self, shaped: &mut Shaped<'_, 'p>) {
-        let instance = shaped.instance;
-        shaped.map("/location", &["location"], Expect::Any, same, None);
-        let (body, string) = match self.leaf(instance, &["body"], Expect::Any) {
-            Leaf::Known(Value::String(text)) => match serde_json::from_str::<Value>(&text) {
-                Ok(parsed) => (parsed, true),
-                Err(e) => {
-                    let mut unknown = self.unknown(instance, &shaped.id, "/properties", &["body"]);
-                    unknown.reason =
-                        format!("the `body` of `{}` is not JSON: {e}", instance.address);
-                    unknown.label = "not JSON".to_string();
-                    unknown.help = "write the body with `jsonencode()`".to_string();
-                    shaped.unknown.push(unknown);
-                    return;
-                }
-            },
-            Leaf::Known(body) => (body, false),
-            Leaf::Absent => return,
-            Leaf::Unknown => {
-                let unknown = self.unknown(instance, &shaped.id, "/properties", &["body"]);
-                shaped.unknown.push(unknown);
-                return;
-            }
-        };
-        let Value::Object(members) = body else {
-            return;
-        };
-        for (name, value) in &members {
-            let pointer = format!("/{name}");
-            if string {
-                // Inside a string the label can only be on the whole string.
-                let at = self
-                    .place(instance, &shaped.id, &pointer, &["body"])
-                    .label_at;
-                for leaf in leaves(value, &pointer) {
-                    if let Some(at) = &at {
-                        shaped.moved(&leaf, at.clone());
-                    }
-                }
-                if let Some(at) = at {
-                    shaped.moved(&pointer, at);
-                }
-            } else {
-                shaped.written_at(&pointer, &["body", name]);
-            }
-            shaped.set(&pointer, value.clone());
-        }
-        if string {
-            return;
-        }
-        let unknown_leaves = instance
-            .change
-            .as_ref()
-            .and_then(|c| c.after_unknown.get("body"))
-            .map(|u| true_leaves(u, Vec::new()))
-            .unwrap_or_default();
-        for leaf in unknown_leaves {
-            let mut path = vec!["body".to_string()];
-            path.extend(leaf.iter().cloned());
-            let path: Vec<&str> = path.iter().map(String::as_str).collect();
-            let pointer: String = leaf.iter().map(|s| format!("/{s}")).collect();
-            let expect = expect_of(
-                leaf.iter()
-                    .rev()
-                    .find(|s| s.parse::<usize>().is_err())
-                    .map_or("", String::as_str),
-            );
-            shaped.map(&pointer, &path, expect, same, None);
-        }
-    }
-
     pub(super) fn identity(&self, instance: &Instance<'p>) -> Section<Resource<Identity>> {
         let mut shaped = Shaped::new(self, instance, IDENTITY_TYPE);
         if instance.kind == "azapi_resource" {
@@ -476,94 +367,6 @@ impl<'p> Builder<'p> {
         key.id = key.body.uri().map_or(key.id, str::to_string);
         Ok(key)
     }
-
-    pub(super) fn alert(&self, instance: &Instance<'p>) -> Section<Resource<ActivityLogAlert>> {
-        let mut shaped = Shaped::new(self, instance, ALERT_TYPE);
-        if instance.kind == "azapi_resource" {
-            self.azapi_body(&mut shaped);
-            return shaped.finish();
-        }
-        shaped.map(
-            "/properties/enabled",
-            &["enabled"],
-            Expect::Any,
-            same,
-            Some(json!(true)),
-        );
-        let scopes = instance
-            .values
-            .get("scopes")
-            .and_then(Value::as_array)
-            .map_or(0, Vec::len);
-        let unknown_scopes = instance
-            .change
-            .as_ref()
-            .and_then(|c| c.after_unknown.get("scopes"))
-            .and_then(Value::as_array)
-            .map_or(0, Vec::len);
-        let mut known = Vec::new();
-        for i in 0..scopes.max(unknown_scopes) {
-            let index = i.to_string();
-            if let Some(scope) = shaped.map(
-                &format!("/properties/scopes/{i}"),
-                &["scopes", &index],
-                Expect::Id,
-                same,
-                None,
-            ) {
-                known.push(scope);
-            }
-        }
-        shaped.set("/properties/scopes", Value::Array(known));
-        let mut conditions = Vec::new();
-        for (attribute, field, many) in CRITERIA {
-            let path = ["criteria", "0", attribute];
-            let at = format!("/properties/condition/allOf/{}", conditions.len());
-            let pointer = format!("{at}/{}", if many { "containsAny" } else { "equals" });
-            let expect = if field == "resourceId" {
-                Expect::Id
-            } else {
-                Expect::Any
-            };
-            let before = shaped.unknown.len();
-            let value = match shaped.builder.leaf(instance, &path, expect) {
-                Leaf::Known(Value::Array(items)) if many && items.is_empty() => continue,
-                Leaf::Absent => continue,
-                _ => shaped.map(&pointer, &path, expect, same, None),
-            };
-            if shaped.unknown.len() > before {
-                shaped.set(&format!("{at}/field"), json!(field));
-                conditions.push(json!({ "field": field }));
-                continue;
-            }
-            let Some(value) = value else { continue };
-            shaped.written_at(&at, &path);
-            let key = if many { "containsAny" } else { "equals" };
-            conditions.push(json!({ "field": field, key: value }));
-        }
-        shaped.set("/properties/condition/allOf", Value::Array(conditions));
-        let actions = instance
-            .values
-            .get("action")
-            .and_then(Value::as_array)
-            .map_or(0, Vec::len);
-        let mut groups = Vec::new();
-        for i in 0..actions {
-            let index = i.to_string();
-            let pointer = format!("/properties/actions/actionGroups/{i}/actionGroupId");
-            if let Some(id) = shaped.map(
-                &pointer,
-                &["action", &index, "action_group_id"],
-                Expect::Id,
-                same,
-                None,
-            ) {
-                groups.push(json!({ "actionGroupId": id }));
-            }
-        }
-        shaped.set("/properties/actions/actionGroups", Value::Array(groups));
-        shaped.finish()
-    }
 }
 
 /// One access policy (an `access_policy` block at `path`, or an `azurerm_key_vault_access_policy`
@@ -603,51 +406,4 @@ fn policy(shaped: &mut Shaped<'_, '_>, pointer: &str, path: &[&str]) {
         same,
         Some(json!([])),
     );
-}
-
-/// The pointers of every value inside `value` at `pointer`, itself included.
-fn leaves(value: &Value, pointer: &str) -> Vec<String> {
-    let mut out = vec![pointer.to_string()];
-    match value {
-        Value::Object(map) => {
-            for (k, v) in map {
-                out.extend(leaves(
-                    v,
-                    &format!("{pointer}/{}", crate::document::escape(k)),
-                ));
-            }
-        }
-        Value::Array(items) => {
-            for (i, v) in items.iter().enumerate() {
-                out.extend(leaves(v, &format!("{pointer}/{i}")));
-            }
-        }
-        _ => {}
-    }
-    out
-}
-
-/// The paths of the `true` leaves of an `after_unknown` value.
-fn true_leaves(value: &Value, at: Vec<String>) -> Vec<Vec<String>> {
-    match value {
-        Value::Bool(true) => vec![at],
-        Value::Object(map) => map
-            .iter()
-            .flat_map(|(k, v)| {
-                let mut next = at.clone();
-                next.push(k.clone());
-                true_leaves(v, next)
-            })
-            .collect(),
-        Value::Array(items) => items
-            .iter()
-            .enumerate()
-            .flat_map(|(i, v)| {
-                let mut next = at.clone();
-                next.push(i.to_string());
-                true_leaves(v, next)
-            })
-            .collect(),
-        _ => Vec::new(),
-    }
 }
