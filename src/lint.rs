@@ -94,6 +94,8 @@ pub struct Rule {
 pub enum Input {
     Snapshot,
     Template,
+    /// A Terraform plan (`terraform show -json`).
+    Terraform,
     Config,
 }
 

@@ -86,6 +86,16 @@ pub struct Resource<T> {
 pub enum Declared {
     /// An ARM template (or compiled Bicep).
     Template,
+    /// A resource of a Terraform plan. Messages name the resource by its ARM name; the fix names
+    /// the address, which is what the user edits.
+    Terraform {
+        /// `module.db.azurerm_key_vault.cmk`.
+        address: String,
+        /// Where each property of the ARM body is written in the resource's HCL: (pointer in
+        /// the ARM body, HCL path with `.` between names, a block's name ending in `{}`), most
+        /// specific first. `/properties/enablePurgeProtection` is `purge_protection_enabled`.
+        attributes: Vec<(String, String)>,
+    },
 }
 
 impl<T> Resource<T> {

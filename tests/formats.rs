@@ -45,8 +45,8 @@ fn sarif_json(report: &Report) -> Value {
 fn all_fixtures(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
-        // Templates have tests of their own (tests/templates.rs).
-        if path.is_dir() && !path.ends_with("templates") {
+        // Templates and plans have tests of their own (tests/templates.rs, tests/terraform.rs).
+        if path.is_dir() && !path.ends_with("templates") && !path.ends_with("terraform") {
             all_fixtures(&path, out);
         } else if path.extension().is_some_and(|e| e == "json") {
             out.push(path);

@@ -35,6 +35,7 @@ pub enum Command {
         cmk-check check --location westeurope --identity <identity-id> --key <key-uri>\n  \
         cmk-check check --cluster <cluster-id>\n  \
         cmk-check check --template main.json --parameters main.parameters.json\n  \
+        cmk-check check --terraform-plan plan.json\n  \
         cmk-check check --snapshot state.json --format sarif --output cmk.sarif")]
     Check(Box<CheckArgs>),
     /// Read the live state from Azure and write it as a snapshot file
@@ -133,12 +134,14 @@ pub struct MergeArgs {
 #[derive(clap::Args)]
 pub struct CheckArgs {
     /// Snapshot file (format v1) holding the ARM bodies to check, instead of reading Azure
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["location", "identity", "key", "vault", "cluster", "template"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["location", "identity", "key", "vault", "cluster", "template", "terraform_plan"])]
     pub snapshot: Option<PathBuf>,
     #[command(flatten)]
     pub report: ReportArgs,
     #[command(flatten)]
     pub template: TemplateArgs,
+    #[command(flatten)]
+    pub terraform: TerraformArgs,
     #[command(flatten)]
     pub live: LiveArgs,
     #[command(flatten)]
@@ -191,6 +194,7 @@ pub struct GateArgs {
 /// A deployment template to check before it is deployed.
 #[derive(clap::Args)]
 #[command(next_help_heading = "Template")]
+#[command(group(clap::ArgGroup::new("declaring").args(["template", "terraform_plan"])))]
 pub struct TemplateArgs {
     /// ARM deployment template (JSON, or .bicep compiled with the Bicep CLI) declaring the clusters
     #[arg(long, value_name = "FILE", conflicts_with_all = ["identity", "key", "vault", "cluster"])]
@@ -198,12 +202,24 @@ pub struct TemplateArgs {
     /// Parameters file for the template (deploymentParameters JSON, or .bicepparam)
     #[arg(long, value_name = "FILE", requires = "template")]
     pub parameters: Option<PathBuf>,
-    /// Do not read the resources the template only references: they are "could not verify"
-    #[arg(long, requires = "template")]
+    /// Do not read the resources the template or plan only references: they are "could not verify"
+    #[arg(long, requires = "declaring")]
     pub offline: bool,
     /// The resource group the template will be deployed to (its `resourceGroup().name`)
     #[arg(long, value_name = "NAME", requires = "template")]
     pub resource_group: Option<String>,
+}
+
+/// A Terraform plan to check before it is applied.
+#[derive(clap::Args)]
+#[command(next_help_heading = "Terraform")]
+pub struct TerraformArgs {
+    /// A saved plan as `terraform show -json PLANFILE` prints it, declaring the clusters
+    #[arg(long, value_name = "PLAN.json", conflicts_with_all = ["template", "identity", "key", "vault", "cluster"])]
+    pub terraform_plan: Option<PathBuf>,
+    /// The root module's `.tf` files, for labels on the attributes [default: the plan's directory]
+    #[arg(long, value_name = "DIR", requires = "terraform_plan")]
+    pub terraform_dir: Option<PathBuf>,
 }
 
 /// What to read from Azure, and how.
@@ -300,6 +316,13 @@ impl GateArgs {
 impl CheckArgs {
     pub fn overrides(&self) -> Overrides {
         self.gate.overrides(&self.report)
+    }
+
+    pub fn terraform_placement(&self) -> cmk_check::source::terraform::Placement {
+        cmk_check::source::terraform::Placement {
+            subscription: self.live.subscription.clone(),
+            cloud: self.live.connection.cloud.into(),
+        }
     }
 
     pub fn placement(&self, now: DateTime<Utc>) -> Placement {

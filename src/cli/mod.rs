@@ -83,15 +83,26 @@ pub fn run(command: Command) -> Result<ExitCode, Problem> {
 fn check(args: &CheckArgs) -> Result<ExitCode, Problem> {
     let cwd = std::env::current_dir().map_err(CliError::WorkingDirectory)?;
     let options = cmk_check::config::resolve(&args.overrides(), &cwd)?;
-    let input = match (&args.snapshot, &args.template.template) {
-        (Some(path), _) => Input::Snapshot(path.clone()),
-        (None, Some(path)) => Input::Template {
+    let declared = (
+        &args.snapshot,
+        &args.template.template,
+        &args.terraform.terraform_plan,
+    );
+    let input = match declared {
+        (Some(path), _, _) => Input::Snapshot(path.clone()),
+        (None, Some(path), _) => Input::Template {
             path: path.clone(),
             parameters: args.template.parameters.clone(),
             placement: args.placement(options.now),
             offline: args.template.offline,
         },
-        (None, None) => {
+        (None, None, Some(plan)) => Input::Terraform {
+            plan: plan.clone(),
+            dir: args.terraform.terraform_dir.clone(),
+            placement: args.terraform_placement(),
+            offline: args.template.offline,
+        },
+        (None, None, None) => {
             let target = Target::from_flags(&args.live.flags(), args.live.connection.cloud.into())?;
             Input::Live(Box::new(target))
         }
@@ -152,7 +163,9 @@ fn load(input: &Input, connection: &Connection) -> Result<Loaded, Problem> {
         .map_err(CliError::Runtime)?;
     let spinner = matches!(
         input,
-        Input::Live(_) | Input::Template { offline: false, .. }
+        Input::Live(_)
+            | Input::Template { offline: false, .. }
+            | Input::Terraform { offline: false, .. }
     )
     .then(|| output::Spinner::start("reading Azure"));
     let loaded = runtime.block_on(source::load(input, connection));

@@ -14,7 +14,7 @@ pub static RULE: Rule = Rule {
         Property(Subject::Vault, "/location"),
         Property(Subject::Cluster, "/location"),
     ],
-    breakable_in: &[Input::Snapshot, Input::Template],
+    breakable_in: &[Input::Snapshot, Input::Template, Input::Terraform],
     check: Check::State(check),
 };
 

@@ -10,7 +10,7 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../rules/CMK003.md"),
     url: docs::CONCEPTS,
     reads: &[Property(Subject::Vault, "/properties/enableSoftDelete")],
-    breakable_in: &[Input::Snapshot, Input::Template],
+    breakable_in: &[Input::Snapshot, Input::Template, Input::Terraform],
     check: Check::State(check),
 };
 

@@ -13,7 +13,7 @@ pub static RULE: Rule = Rule {
         Subject::Vault,
         "/properties/softDeleteRetentionInDays",
     )],
-    breakable_in: &[Input::Snapshot, Input::Template],
+    breakable_in: &[Input::Snapshot, Input::Template, Input::Terraform],
     check: Check::State(check),
 };
 

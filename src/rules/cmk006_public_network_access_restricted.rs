@@ -13,7 +13,7 @@ pub static RULE: Rule = Rule {
         Property(Subject::Vault, "/properties/publicNetworkAccess"),
         Property(Subject::Vault, "/properties/networkAcls"),
     ],
-    breakable_in: &[Input::Snapshot, Input::Template],
+    breakable_in: &[Input::Snapshot, Input::Template, Input::Terraform],
     check: Check::State(check),
 };
 

@@ -17,7 +17,7 @@ pub static RULE: Rule = Rule {
         Property(Subject::Identity, "/properties/principalId"),
         Property(Subject::Identity, "/properties/tenantId"),
     ],
-    breakable_in: &[Input::Snapshot, Input::Template],
+    breakable_in: &[Input::Snapshot, Input::Template, Input::Terraform],
     check: Check::State(check),
 };
 
@@ -83,7 +83,7 @@ fn check(cx: &Context<'_>) -> Outcome {
         identity.name,
         if missing.len() == 1 { "" } else { "s" }
     );
-    let fix = match vault.declared {
+    let fix = super::terraform_grant(vault, identity).unwrap_or_else(|| match vault.declared {
         Some(_) => Fix::Edit(format!(
             "\"accessPolicies\": [{{\"tenantId\": \"[subscription().tenantId]\", \"objectId\": \"[reference(resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', '{}')).principalId]\", \"permissions\": {{\"keys\": [\"get\", \"wrapKey\", \"unwrapKey\"]}}}}]",
             identity.name
@@ -92,7 +92,7 @@ fn check(cx: &Context<'_>) -> Outcome {
             "az keyvault set-policy {} --object-id {principal} --key-permissions get wrapKey unwrapKey",
             vault_args(vault)
         )]),
-    };
+    });
     if let Some(first) = matching.first() {
         return Ok(vec![Violation::at(vault.at(format!(
             "/properties/accessPolicies/{first}/permissions/keys"

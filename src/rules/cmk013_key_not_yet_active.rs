@@ -12,7 +12,7 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../rules/CMK013.md"),
     url: docs::CONCEPTS,
     reads: &[Property(Subject::Key, NOT_BEFORE)],
-    breakable_in: &[Input::Snapshot, Input::Template],
+    breakable_in: &[Input::Snapshot, Input::Template, Input::Terraform],
     check: Check::State(check),
 };
 

@@ -13,7 +13,7 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../rules/CMK015.md"),
     url: docs::CONCEPTS,
     reads: &[Property(Subject::Key, EXPIRES)],
-    breakable_in: &[Input::Snapshot, Input::Template],
+    breakable_in: &[Input::Snapshot, Input::Template, Input::Terraform],
     check: Check::State(check),
 };
 

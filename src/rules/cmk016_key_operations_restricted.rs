@@ -11,7 +11,7 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../rules/CMK016.md"),
     url: docs::CONCEPTS,
     reads: &[Property(Subject::Key, OPS)],
-    breakable_in: &[Input::Snapshot, Input::Template],
+    breakable_in: &[Input::Snapshot, Input::Template, Input::Terraform],
     check: Check::State(check),
 };
 

@@ -14,7 +14,7 @@ pub static RULE: Rule = Rule {
         Property(Subject::Vault, "/properties/vaultUri"),
         Property(Subject::Key, "/name"),
     ],
-    breakable_in: &[Input::Snapshot, Input::Template],
+    breakable_in: &[Input::Snapshot, Input::Template, Input::Terraform],
     check: Check::State(check),
 };
 

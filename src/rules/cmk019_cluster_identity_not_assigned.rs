@@ -15,7 +15,7 @@ pub static RULE: Rule = Rule {
         ),
         Property(Subject::Cluster, "/identity/userAssignedIdentities"),
     ],
-    breakable_in: &[Input::Snapshot, Input::Template],
+    breakable_in: &[Input::Snapshot, Input::Template, Input::Terraform],
     check: Check::State(check),
 };
 

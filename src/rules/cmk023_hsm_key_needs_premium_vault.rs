@@ -14,7 +14,7 @@ pub static RULE: Rule = Rule {
         Property(Subject::Key, KTY),
         Property(Subject::Vault, "/properties/sku"),
     ],
-    breakable_in: &[Input::Snapshot, Input::Template],
+    breakable_in: &[Input::Snapshot, Input::Template, Input::Terraform],
     check: Check::State(check),
 };
 

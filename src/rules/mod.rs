@@ -130,6 +130,118 @@ fn set_property<T>(
             "in the template, set {}",
             template_edit(pointer, value)
         )),
+        Some(Declared::Terraform {
+            address,
+            attributes,
+        }) => Fix::Edit(match hcl_edit(attributes, pointer, value) {
+            Some(edit) => format!("in `{address}`, set {edit}"),
+            None => format!("in `{address}`, set the property `{pointer}`"),
+        }),
+    }
+}
+
+/// The access policy a plan adds to grant `identity` the key permissions of CMK008, when the plan
+/// declares the vault.
+fn terraform_grant(
+    vault: &Resource<Vault>,
+    identity: &Resource<crate::model::Identity>,
+) -> Option<Fix> {
+    let Some(Declared::Terraform { address, .. }) = &vault.declared else {
+        return None;
+    };
+    // References are written inside the vault's module, without its `module.` prefix.
+    let (module, local) = split_address(address);
+    let principal = match &identity.declared {
+        Some(Declared::Terraform { address, .. }) if split_address(address).0 == module => {
+            let identity = split_address(address).1;
+            (
+                format!("{identity}.tenant_id"),
+                format!("{identity}.principal_id"),
+            )
+        }
+        _ => {
+            let body = identity.body.properties.as_ref();
+            let text =
+                |v: Option<&String>| format!("\"{}\"", v.map_or("<principal-id>", String::as_str));
+            (
+                text(body.and_then(|p| p.tenant_id.as_ref())),
+                text(body.and_then(|p| p.principal_id.as_ref())),
+            )
+        }
+    };
+    let place = if module.is_empty() {
+        "in the root module".to_string()
+    } else {
+        format!("in `{module}`")
+    };
+    Some(Fix::Edit(format!(
+        "{place}, add `resource \"azurerm_key_vault_access_policy\" \"cmk\" {{ key_vault_id = {local}.id; tenant_id = {}; object_id = {}; key_permissions = [\"Get\", \"WrapKey\", \"UnwrapKey\"] }}` (one argument a line)",
+        principal.0, principal.1
+    )))
+}
+
+/// `module.a.module.b` and `azurerm_key_vault.cmk` of `module.a.module.b.azurerm_key_vault.cmk`.
+fn split_address(address: &str) -> (&str, &str) {
+    let mut module_end = 0;
+    let mut rest = address;
+    while let Some(after) = rest.strip_prefix("module.") {
+        let name_end = after.find('.').unwrap_or(after.len());
+        let consumed = "module.".len() + name_end;
+        module_end += consumed;
+        rest = after[name_end..].strip_prefix('.').unwrap_or("");
+        if !rest.is_empty() {
+            module_end += 1;
+        }
+    }
+    let module = address[..module_end].trim_end_matches('.');
+    (module, rest)
+}
+
+/// `purge_protection_enabled = true`, `network_acls { default_action = "Allow" }` or
+/// `body = { properties = { enablePurgeProtection = true } }`: the value at `pointer` as the
+/// resource's HCL writes it, from the first of `attributes` whose pointer holds it.
+fn hcl_edit(attributes: &[(String, String)], pointer: &str, value: Value) -> Option<String> {
+    let (path, rest) = attributes.iter().find_map(|(prefix, path)| {
+        let rest = pointer.strip_prefix(prefix.as_str())?;
+        (rest.is_empty() || rest.starts_with('/')).then_some((path, rest))
+    })?;
+    let mut names: Vec<String> = path.split('.').map(str::to_string).collect();
+    names.extend(
+        rest.split('/')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string),
+    );
+    let last = names.pop()?;
+    let mut text = format!("{last} = {}", hcl_value(&last, value));
+    for name in names.iter().rev() {
+        text = match name.strip_suffix("{}") {
+            Some(block) => format!("{block} {{ {text} }}"),
+            None => format!("{name} = {{ {text} }}"),
+        };
+    }
+    Some(format!("`{text}`"))
+}
+
+/// A value of the ARM body as the provider's attribute takes it: `Enabled` is `true` for an
+/// `*_enabled` attribute, Unix seconds an RFC 3339 date for a `*_date` one.
+fn hcl_value(attribute: &str, value: Value) -> String {
+    let value = match (&value, attribute) {
+        (Value::String(s), a) if a.ends_with("_enabled") => match s.as_str() {
+            "Enabled" => Value::Bool(true),
+            "Disabled" => Value::Bool(false),
+            _ => value,
+        },
+        (Value::Number(n), a) if a.ends_with("_date") => n.as_i64().map_or(value.clone(), |s| {
+            Value::String(crate::model::time::format_unix(s))
+        }),
+        _ => value,
+    };
+    match value {
+        Value::Array(items) => {
+            let items: Vec<String> = items.into_iter().map(|i| hcl_value("", i)).collect();
+            format!("[{}]", items.join(", "))
+        }
+        other => other.to_string(),
     }
 }
 
@@ -159,6 +271,78 @@ mod tests {
         assert_eq!(
             template_edit("/location", serde_json::json!("westeurope")),
             "\"location\": \"westeurope\""
+        );
+    }
+
+    #[test]
+    fn addresses_split_into_module_and_resource() {
+        assert_eq!(
+            split_address("module.a.module.b[0].azurerm_key_vault.cmk"),
+            ("module.a.module.b[0]", "azurerm_key_vault.cmk")
+        );
+        assert_eq!(
+            split_address("azurerm_key_vault.cmk"),
+            ("", "azurerm_key_vault.cmk")
+        );
+    }
+
+    #[test]
+    fn terraform_edits_are_written_in_hcl() {
+        let attributes = vec![
+            (
+                "/properties/enablePurgeProtection".to_string(),
+                "purge_protection_enabled".to_string(),
+            ),
+            (
+                "/properties/publicNetworkAccess".to_string(),
+                "public_network_access_enabled".to_string(),
+            ),
+            (
+                "/properties/networkAcls/defaultAction".to_string(),
+                "network_acls{}.default_action".to_string(),
+            ),
+            (
+                "/properties/attributes/exp".to_string(),
+                "expiration_date".to_string(),
+            ),
+            ("/properties".to_string(), "body.properties".to_string()),
+        ];
+        let edit = |pointer: &str, value| hcl_edit(&attributes, pointer, value).unwrap();
+        assert_eq!(
+            edit("/properties/enablePurgeProtection", serde_json::json!(true)),
+            "`purge_protection_enabled = true`"
+        );
+        assert_eq!(
+            edit(
+                "/properties/publicNetworkAccess",
+                serde_json::json!("Enabled")
+            ),
+            "`public_network_access_enabled = true`"
+        );
+        assert_eq!(
+            edit(
+                "/properties/networkAcls/defaultAction",
+                serde_json::json!("Allow")
+            ),
+            "`network_acls { default_action = \"Allow\" }`"
+        );
+        assert_eq!(
+            edit(
+                "/properties/attributes/exp",
+                serde_json::json!(1_830_297_600)
+            ),
+            "`expiration_date = \"2028-01-01T00:00:00Z\"`"
+        );
+        assert_eq!(
+            edit(
+                "/properties/keyOps",
+                serde_json::json!(["wrapKey", "unwrapKey"])
+            ),
+            "`body = { properties = { keyOps = [\"wrapKey\", \"unwrapKey\"] } }`"
+        );
+        assert_eq!(
+            hcl_edit(&attributes, "/location", serde_json::json!("x")),
+            None
         );
     }
 

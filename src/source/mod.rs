@@ -6,6 +6,7 @@ pub mod fleet;
 pub mod live;
 pub mod snapshot;
 pub mod template;
+pub mod terraform;
 
 use std::path::PathBuf;
 
@@ -17,6 +18,7 @@ use self::live::target::Target;
 use self::live::{ConnectError, Connection};
 use self::snapshot::{Recording, SnapshotError};
 use self::template::{Placement, TemplateError};
+use self::terraform::TerraformError;
 use crate::state::State;
 
 /// What to check.
@@ -32,6 +34,15 @@ pub enum Input {
         parameters: Option<PathBuf>,
         placement: Placement,
         /// Leave what the template only references unverified instead of reading Azure.
+        offline: bool,
+    },
+    /// The clusters a Terraform plan (`terraform show -json`) will create.
+    Terraform {
+        plan: PathBuf,
+        /// The directory of the root module's `.tf` files (default: the plan's).
+        dir: Option<PathBuf>,
+        placement: terraform::Placement,
+        /// Leave what the plan only references unverified instead of reading Azure.
         offline: bool,
     },
 }
@@ -56,6 +67,9 @@ pub enum LoadError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Template(#[from] TemplateError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Terraform(#[from] TerraformError),
     #[error(transparent)]
     #[diagnostic(transparent)]
     Connect(#[from] ConnectError),
@@ -86,17 +100,35 @@ pub async fn load(input: &Input, connection: &Connection) -> Result<Loaded, Load
             offline,
         } => {
             let template = template::read(path, parameters.as_deref(), placement)?;
-            let mut planned: Vec<Planned> = template.targets;
-            if !offline && planned.iter().any(|p| p.referenced.any()) {
-                let azure = live::connect(connection).await?;
-                complete::complete(&mut planned, &azure).await;
-                azure.arm.reachable().map_err(ConnectError::from)?;
-            }
-            Ok(Loaded {
-                targets: planned.into_iter().map(|p| p.state).collect(),
-                notes: template.notes,
-                ..Loaded::default()
-            })
+            declared(template.targets, template.notes, *offline, connection).await
+        }
+        Input::Terraform {
+            plan,
+            dir,
+            placement,
+            offline,
+        } => {
+            let plan = terraform::read(plan, dir.as_deref(), placement)?;
+            declared(plan.targets, plan.notes, *offline, connection).await
         }
     }
+}
+
+/// The targets of a declaring source, what they only reference read from Azure unless offline.
+async fn declared(
+    mut planned: Vec<Planned>,
+    notes: Vec<String>,
+    offline: bool,
+    connection: &Connection,
+) -> Result<Loaded, LoadError> {
+    if !offline && planned.iter().any(|p| p.referenced.any()) {
+        let azure = live::connect(connection).await?;
+        complete::complete(&mut planned, &azure).await;
+        azure.arm.reachable().map_err(ConnectError::from)?;
+    }
+    Ok(Loaded {
+        targets: planned.into_iter().map(|p| p.state).collect(),
+        notes,
+        ..Loaded::default()
+    })
 }

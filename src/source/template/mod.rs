@@ -20,6 +20,12 @@ use thiserror::Error;
 
 pub use self::deployment::{Placement, MAX_REFERENCE_DEPTH};
 pub use self::parameters::Parameters;
+/// The stand-ins for what exists only once a deployment runs, shared by every declaring source:
+/// a plan's new identity compares to its references as a template's does.
+pub(crate) use self::runtime::{
+    client_of, key_uri, principal_of, vault_uri, DEPLOYMENT_TENANT, UNKNOWN_RESOURCE_GROUP,
+    UNKNOWN_SUBSCRIPTION,
+};
 pub use self::walk::{MAX_COPY_COUNT, MAX_NESTING};
 use crate::document::json::Members as _;
 use crate::document::read::{parse_json, read_text, ReadError};
