@@ -1,6 +1,7 @@
 //! `cmk-check audit` and `cmk-check merge`: the fleet, read in bulk, checked cluster by cluster
 //! with the same engine as `check`, reported by root cause.
 
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::Ordering;
@@ -73,6 +74,8 @@ pub fn audit(args: &AuditArgs) -> Result<ExitCode, Problem> {
         .clusters()
         .map(|(state, info)| (info, engine::run(&state, &options)));
     let report = FleetReport::new(clusters, fleet.problems.clone());
+    // The bodies read are no longer needed once every cluster is checked.
+    drop(fleet);
     emit(
         &report,
         args.report.format.into(),
@@ -136,25 +139,24 @@ fn emit(
     to: Option<&Path>,
     fail_on: FailOn,
 ) -> Result<ExitCode, Problem> {
-    let text = match format {
-        Format::Human => fleet::human(report, output::terminal_width()),
-        Format::Json => {
-            fleet::json(report).map_err(|e| CliError::Render(render::RenderError::Json(e)))?
-        }
-        Format::Sarif => render::sarif::fleet(report).map_err(CliError::Render)?,
-        Format::Github => fleet::github(report),
-        Format::Junit => fleet::junit(report, fail_on)
-            .map_err(|e| CliError::Render(render::RenderError::Junit(e)))?,
-    };
-    match to {
-        Some(path) => {
-            std::fs::write(path, &text).map_err(|source| CliError::Write {
+    let written = match to {
+        Some(path) => std::fs::File::create(path)
+            .and_then(|file| write(report, format, fail_on, &mut BufWriter::new(file)))
+            .map_err(|source| CliError::Write {
                 path: path.to_path_buf(),
                 source,
-            })?;
-            eprint(&report.summary_line());
-        }
-        None => output::print(&text).map_err(CliError::Output)?,
+            }),
+        None => output::quietly(write(
+            report,
+            format,
+            fail_on,
+            &mut BufWriter::new(std::io::stdout().lock()),
+        ))
+        .map_err(CliError::Output),
+    };
+    written?;
+    if to.is_some() {
+        eprint(&report.summary_line());
     }
     if format == Format::Github {
         if let Some(path) = output::step_summary_path() {
@@ -167,6 +169,23 @@ fn emit(
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn write(
+    report: &FleetReport,
+    format: Format,
+    fail_on: FailOn,
+    out: &mut BufWriter<impl Write>,
+) -> std::io::Result<()> {
+    let text = match format {
+        Format::Human => fleet::human(report, output::terminal_width()),
+        Format::Json => return fleet::write_json(report, out).and_then(|()| out.flush()),
+        Format::Sarif => return render::sarif::write_fleet(report, out).and_then(|()| out.flush()),
+        Format::Github => fleet::github(report),
+        Format::Junit => fleet::junit(report, fail_on).map_err(std::io::Error::other)?,
+    };
+    out.write_all(text.as_bytes())?;
+    out.flush()
 }
 
 /// How far the read is, for the bar.

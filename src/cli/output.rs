@@ -17,7 +17,8 @@ pub fn eprint(line: &str) {
         .and_then(|()| stderr.write_all(b"\n"));
 }
 
-fn quietly(result: std::io::Result<()>) -> std::io::Result<()> {
+/// A closed pipe (`| head`) is the reader's choice, not a failure.
+pub fn quietly(result: std::io::Result<()>) -> std::io::Result<()> {
     match result {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => other,

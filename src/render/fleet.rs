@@ -450,10 +450,10 @@ pub fn human(report: &FleetReport, width: usize) -> String {
     out
 }
 
-pub fn json(report: &FleetReport) -> Result<String, serde_json::Error> {
-    let mut text = serde_json::to_string_pretty(report)?;
-    text.push('\n');
-    Ok(text)
+/// Written as it is serialized: a tenant's report need not be held twice, as findings and text.
+pub fn write_json(report: &FleetReport, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, report)?;
+    out.write_all(b"\n")
 }
 
 /// GitHub: one annotation per root cause (the findings are about Azure resources, not files),

@@ -77,7 +77,8 @@ fn sarif(results: Vec<SarifResult>) -> Sarif {
 
 /// The fleet report as one run: a result per finding of each cluster, its logical location
 /// naming the cluster.
-pub fn fleet(report: &FleetReport) -> Result<String, RenderError> {
+/// Written as it is serialized, as the fleet's JSON report is.
+pub fn write_fleet(report: &FleetReport, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let mut seen = HashMap::new();
     let mut results = Vec::new();
     for cluster in &report.clusters {
@@ -85,9 +86,8 @@ pub fn fleet(report: &FleetReport) -> Result<String, RenderError> {
             results.push(fleet_result(cluster, finding, &mut seen));
         }
     }
-    let mut text = serde_json::to_string_pretty(&sarif(results))?;
-    text.push('\n');
-    Ok(text)
+    serde_json::to_writer_pretty(&mut *out, &sarif(results))?;
+    out.write_all(b"\n")
 }
 
 fn level(severity: Severity) -> ResultLevel {

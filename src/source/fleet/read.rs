@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 use futures::stream::{self, FuturesUnordered, StreamExt};
 use serde_json::Value;
@@ -450,7 +451,7 @@ async fn read_health(
 async fn read_alerts(
     azure: &Azure,
     subscriptions: &BTreeSet<String>,
-) -> BTreeMap<String, Result<Vec<Value>, ArmError>> {
+) -> BTreeMap<String, Result<Arc<[Value]>, ArmError>> {
     let (rows, failed) = rows_by_subscription(azure, ALERTS, subscriptions).await;
     let mut alerts: BTreeMap<String, Result<Vec<Value>, ArmError>> = subscriptions
         .iter()
@@ -469,6 +470,9 @@ async fn read_alerts(
         alerts.insert(subscription, Err(e));
     }
     alerts
+        .into_iter()
+        .map(|(subscription, list)| (subscription, list.map(Arc::from)))
+        .collect()
 }
 
 /// One ARM read per distinct key as its vault becomes known, and right after it the versions

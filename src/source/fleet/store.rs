@@ -3,6 +3,7 @@
 //! check it. The store is what `--record` writes and `--snapshot` replays.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -35,7 +36,7 @@ pub struct Store {
     /// By the ARM path of the key's versions; present only where CMK020 needs them.
     pub versions: BTreeMap<String, Result<Vec<Value>, ArmError>>,
     /// By subscription: its activity-log alerts.
-    pub alerts: BTreeMap<String, Result<Vec<Value>, ArmError>>,
+    pub alerts: BTreeMap<String, Result<Arc<[Value]>, ArmError>>,
     /// By cluster resource ID: its current availability from Resource Health.
     pub health: BTreeMap<String, Value>,
     pub problems: Vec<Problem>,
@@ -194,11 +195,11 @@ impl Store {
         shared.assemble_without_recording(&target, fetched)
     }
 
-    fn alerts_of(&self, subscription: &str) -> Result<Vec<Value>, ArmError> {
+    fn alerts_of(&self, subscription: &str) -> Result<Arc<[Value]>, ArmError> {
         self.alerts
             .get(&lower(subscription))
             .cloned()
-            .unwrap_or_else(|| Ok(Vec::new()))
+            .unwrap_or_else(|| Ok(Arc::from(Vec::new())))
     }
 }
 
@@ -333,9 +334,9 @@ fn replay(reading: RecordedReading) -> Reading {
     }
 }
 
-fn record_list(list: &Result<Vec<Value>, ArmError>) -> RecordedList {
+fn record_list(list: Result<&[Value], &ArmError>) -> RecordedList {
     match list {
-        Ok(items) => RecordedList::Items(items.clone()),
+        Ok(items) => RecordedList::Items(items.to_vec()),
         Err(e) => RecordedList::Error {
             error: record_error(e),
         },
@@ -390,12 +391,12 @@ impl Store {
             versions: self
                 .versions
                 .iter()
-                .map(|(k, v)| (k.clone(), record_list(v)))
+                .map(|(k, v)| (k.clone(), record_list(v.as_deref())))
                 .collect(),
             alerts: self
                 .alerts
                 .iter()
-                .map(|(k, v)| (k.clone(), record_list(v)))
+                .map(|(k, v)| (k.clone(), record_list(v.as_deref())))
                 .collect(),
             health: self.health.clone(),
             problems: self.problems.clone(),
@@ -446,7 +447,7 @@ impl Store {
             alerts: recorded
                 .alerts
                 .into_iter()
-                .map(|(k, v)| (k, replay_list(v)))
+                .map(|(k, v)| (k, replay_list(v).map(Arc::from)))
                 .collect(),
             health: recorded.health,
             problems: recorded.problems,

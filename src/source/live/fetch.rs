@@ -1,6 +1,8 @@
 //! The requests of one live read, in as few round trips as their dependencies allow: the
 //! answers as they came, before they are made a state.
 
+use std::sync::Arc;
+
 use serde_json::{json, Value};
 
 use super::arm::ArmError;
@@ -19,7 +21,8 @@ use crate::document::json::Members;
 pub type Read = Result<Value, ArmError>;
 
 /// The activity-log alerts of one subscription.
-pub type AlertsRead = (String, Result<Vec<Value>, ArmError>);
+/// Shared: a fleet's clusters in one subscription hold the same list.
+pub type AlertsRead = (String, Result<Arc<[Value]>, ArmError>);
 
 /// Which API gave the key body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,7 +62,10 @@ async fn list_alerts(azure: &Azure, subscription: Option<String>) -> Option<Aler
     let subscription = subscription?;
     let path =
         format!("/subscriptions/{subscription}/providers/Microsoft.Insights/activityLogAlerts");
-    Some((subscription, azure.arm.list(&path, ALERTS_API).await))
+    Some((
+        subscription,
+        azure.arm.list(&path, ALERTS_API).await.map(Arc::from),
+    ))
 }
 
 /// Reads everything `target` names. Requests that do not depend on each other are in flight
