@@ -11,7 +11,7 @@ pub mod read;
 pub mod similar;
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use jsonc_parser::ast::{ObjectPropName, Value};
 use jsonc_parser::common::Ranged;
@@ -52,8 +52,9 @@ pub struct SourceDoc {
     pub origin: Origin,
     /// The text as diagnostics draw it, when it holds characters a terminal would act on.
     display: Option<String>,
-    /// Keyed by the folded pointer: ARM property names compare without case.
-    nodes: HashMap<String, Node>,
+    /// Keyed by the folded pointer: ARM property names compare without case. Built on the
+    /// first label: a clean check of a megabyte plan never needs it.
+    nodes: OnceLock<HashMap<String, Node>>,
     /// Byte offset of the start of each line.
     line_starts: Vec<usize>,
 }
@@ -77,36 +78,15 @@ impl SourceDoc {
         Self::json(name, text, Origin::Fetched)
     }
 
-    /// Indexes `text`. A text that the strict span parser rejects still renders, with labels on
-    /// the first character; the callers report the syntax error itself.
+    /// A JSON text, indexed when first asked for a label.
     fn json(name: &str, text: String, origin: Origin) -> Arc<Self> {
-        let mut nodes = HashMap::new();
-        let strict = ParseOptions {
-            allow_comments: false,
-            allow_loose_object_property_names: false,
-            allow_trailing_commas: false,
-            allow_missing_commas: false,
-            allow_single_quoted_strings: false,
-            allow_hexadecimal_numbers: false,
-            allow_unary_plus_numbers: false,
-            allow_bare_decimal_point_numbers: false,
-            allow_non_finite_numbers: false,
-            allow_extended_string_escapes: false,
-        };
-        let collect = CollectOptions {
-            comments: CommentCollectionStrategy::Off,
-            tokens: false,
-        };
-        // jsonc-parser recurses once per level: a document nested past the limit is not
-        // indexed at all (serde_json, which reports the syntax, refuses it too).
-        if json_depth(&text) <= MAX_INDEX_DEPTH {
-            if let Ok(parsed) = jsonc_parser::parse_to_ast(&text, &collect, &strict) {
-                if let Some(root) = &parsed.value {
-                    index(root, String::new(), None, &mut nodes);
-                }
-            }
-        }
-        Arc::new(Self::with_nodes(name, text, "json", origin, nodes))
+        Arc::new(Self::with_nodes(
+            name,
+            text,
+            "json",
+            origin,
+            OnceLock::new(),
+        ))
     }
 
     /// A file in another language (the TOML config) whose caller indexed the pointers itself.
@@ -116,8 +96,14 @@ impl SourceDoc {
         language: &'static str,
         nodes: HashMap<String, Node>,
     ) -> Arc<Self> {
-        let nodes = nodes.into_iter().map(|(k, v)| (fold(&k), v)).collect();
-        Arc::new(Self::with_nodes(name, text, language, Origin::File, nodes))
+        let nodes: HashMap<_, _> = nodes.into_iter().map(|(k, v)| (fold(&k), v)).collect();
+        Arc::new(Self::with_nodes(
+            name,
+            text,
+            language,
+            Origin::File,
+            OnceLock::from(nodes),
+        ))
     }
 
     fn with_nodes(
@@ -125,7 +111,7 @@ impl SourceDoc {
         text: String,
         language: &'static str,
         origin: Origin,
-        nodes: HashMap<String, Node>,
+        nodes: OnceLock<HashMap<String, Node>>,
     ) -> Self {
         let line_starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
@@ -152,7 +138,12 @@ impl SourceDoc {
 
     /// The node at `pointer`, its names compared without case.
     pub fn node(&self, pointer: &str) -> Option<&Node> {
-        self.nodes.get(&fold(pointer))
+        self.nodes().get(&fold(pointer))
+    }
+
+    /// Only JSON texts are indexed lazily: the others come with their nodes.
+    fn nodes(&self) -> &HashMap<String, Node> {
+        self.nodes.get_or_init(|| json_nodes(&self.text))
     }
 
     /// The label position for `pointer`: the property itself when present, else the nearest
@@ -162,7 +153,7 @@ impl SourceDoc {
         let mut current = folded.as_str();
         let mut exact = true;
         loop {
-            if let Some(node) = self.nodes.get(current) {
+            if let Some(node) = self.nodes().get(current) {
                 let (start, end) = match (node.compound, node.key) {
                     (true, Some(key)) => key,
                     (true, None) => (node.value.0, node.value.0 + 1),
@@ -234,6 +225,38 @@ impl SourceDoc {
         let end = floor_char_boundary(&self.text, end);
         (offset, end - offset)
     }
+}
+
+/// The JSON nodes of `text`. A text that the strict span parser rejects still renders, with
+/// labels on the first character; the callers report the syntax error itself.
+fn json_nodes(text: &str) -> HashMap<String, Node> {
+    let mut nodes = HashMap::new();
+    let strict = ParseOptions {
+        allow_comments: false,
+        allow_loose_object_property_names: false,
+        allow_trailing_commas: false,
+        allow_missing_commas: false,
+        allow_single_quoted_strings: false,
+        allow_hexadecimal_numbers: false,
+        allow_unary_plus_numbers: false,
+        allow_bare_decimal_point_numbers: false,
+        allow_non_finite_numbers: false,
+        allow_extended_string_escapes: false,
+    };
+    let collect = CollectOptions {
+        comments: CommentCollectionStrategy::Off,
+        tokens: false,
+    };
+    // jsonc-parser recurses once per level: a document nested past the limit is not
+    // indexed at all (serde_json, which reports the syntax, refuses it too).
+    if json_depth(text) <= MAX_INDEX_DEPTH {
+        if let Ok(parsed) = jsonc_parser::parse_to_ast(text, &collect, &strict) {
+            if let Some(root) = &parsed.value {
+                index(root, String::new(), None, &mut nodes);
+            }
+        }
+    }
+    nodes
 }
 
 /// Characters that would act on a terminal or reorder what it shows: control characters (line
