@@ -247,6 +247,8 @@ pub fn parse(name: &str, text: String) -> Result<Config, ConfigError> {
                 resource: doc.name().to_string(),
                 pointer: format!("/exempt/{i}"),
                 label_at: None,
+                address: None,
+                written_in: None,
             },
         });
     }

@@ -12,6 +12,11 @@ use crate::lint::{
 use crate::rules;
 use crate::state::{Place, Resource, State, Unknown};
 
+fn addressed(mut violation: Violation) -> Violation {
+    violation.message = violation.place.addressed(&violation.message);
+    violation
+}
+
 /// A violation stamped by the engine.
 #[derive(Debug, Clone)]
 pub struct Finding {
@@ -175,7 +180,7 @@ pub fn run(state: &State, options: &Options) -> Report {
         findings.extend(violations.into_iter().map(|violation| Finding {
             rule,
             severity,
-            violation,
+            violation: addressed(violation),
             exemption: None,
         }));
     }

@@ -23,7 +23,29 @@ pub struct Place {
     /// resource assembled from several declarations (a vault and its `accessPolicies` children),
     /// or a body given in another shape than ARM's.
     pub label_at: Option<String>,
+    /// The Terraform address of the resource a plan declares (`module.db.azurerm_key_vault.cmk`):
+    /// messages name it, since that is what the user edits.
+    pub address: Option<String>,
+    /// The same value in the file the user writes it in, when that is not `doc`: the `.tf`
+    /// attribute of a value of a Terraform plan.
+    pub written_in: Option<WrittenIn>,
 }
+
+/// A pointer into a second document that holds the same value.
+#[derive(Debug, Clone)]
+pub struct WrittenIn {
+    pub doc: Arc<SourceDoc>,
+    pub pointer: String,
+}
+
+/// The same place of the same document.
+impl PartialEq for WrittenIn {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.doc, &other.doc) && self.pointer == other.pointer
+    }
+}
+
+impl Eq for WrittenIn {}
 
 impl Place {
     /// A place in `doc` outside any resource body (a snapshot's `location`, an argument).
@@ -34,7 +56,28 @@ impl Place {
             resource: resource.to_string(),
             pointer: pointer.to_string(),
             label_at: None,
+            address: None,
+            written_in: None,
         }
+    }
+
+    /// `message`, naming the Terraform address of the resource when a plan declares it: rules
+    /// name resources as ARM does, but the address is what the user edits.
+    pub fn addressed(&self, message: &str) -> String {
+        match &self.address {
+            Some(address) if !message.contains(&format!("`{address}`")) => {
+                format!("{message} (`{address}`)")
+            }
+            _ => message.to_string(),
+        }
+    }
+
+    /// `message` without what [`Place::addressed`] added.
+    pub fn unaddressed<'m>(&self, message: &'m str) -> &'m str {
+        self.address
+            .as_ref()
+            .and_then(|address| message.strip_suffix(&format!(" (`{address}`)")))
+            .unwrap_or(message)
     }
 
     /// Pointer inside the whole document, where the label goes.
@@ -95,7 +138,57 @@ pub enum Declared {
         /// the ARM body, HCL path with `.` between names, a block's name ending in `{}`), most
         /// specific first. `/properties/enablePurgeProtection` is `purge_protection_enabled`.
         attributes: Vec<(String, String)>,
+        /// The resource's block in the `.tf` files, when they are at hand.
+        block: Option<Block>,
     },
+}
+
+/// A resource block of a `.tf` file, and where in it each part of the ARM body is written.
+#[derive(Debug, Clone)]
+pub struct Block {
+    pub doc: Arc<SourceDoc>,
+    /// The block's pointer: the labels of values it does not write go on it.
+    pub pointer: String,
+    /// (pointer prefix in the ARM body, where it is written), most specific first: a vault's
+    /// access policies may be written in blocks of their own.
+    pub remap: Vec<(String, WrittenIn)>,
+}
+
+/// The same block of the same document.
+impl PartialEq for Block {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.doc, &other.doc)
+            && self.pointer == other.pointer
+            && self.remap == other.remap
+    }
+}
+
+impl Eq for Block {}
+
+impl Block {
+    fn at(&self, pointer: &str) -> WrittenIn {
+        self.remap
+            .iter()
+            .find_map(|(prefix, written)| {
+                let rest = pointer.strip_prefix(prefix.as_str())?;
+                (rest.is_empty() || rest.starts_with('/')).then(|| WrittenIn {
+                    doc: Arc::clone(&written.doc),
+                    pointer: format!("{}{rest}", written.pointer),
+                })
+            })
+            .unwrap_or_else(|| WrittenIn {
+                doc: Arc::clone(&self.doc),
+                pointer: self.pointer.clone(),
+            })
+    }
+}
+
+/// `pointer` where `remap` says its part of the body is written.
+fn remapped(remap: &[(String, String)], pointer: &str) -> Option<String> {
+    remap.iter().find_map(|(prefix, written)| {
+        let rest = pointer.strip_prefix(prefix.as_str())?;
+        (rest.is_empty() || rest.starts_with('/')).then(|| format!("{written}{rest}"))
+    })
 }
 
 impl<T> Resource<T> {
@@ -114,16 +207,21 @@ impl<T> Resource<T> {
 
     pub fn at(&self, pointer: impl Into<String>) -> Place {
         let pointer = pointer.into();
-        let label_at = self.remap.iter().find_map(|(prefix, written)| {
-            let rest = pointer.strip_prefix(prefix.as_str())?;
-            (rest.is_empty() || rest.starts_with('/')).then(|| format!("{written}{rest}"))
-        });
+        let (address, written_in) = match &self.declared {
+            Some(Declared::Terraform { address, block, .. }) => (
+                Some(address.clone()),
+                block.as_ref().map(|block| block.at(&pointer)),
+            ),
+            _ => (None, None),
+        };
         Place {
             doc: Arc::clone(&self.doc),
             base: self.base.clone(),
             resource: self.id.clone(),
+            label_at: remapped(&self.remap, &pointer),
             pointer,
-            label_at,
+            address,
+            written_in,
         }
     }
 

@@ -257,10 +257,11 @@ fn every_resource_the_plan_declares_is_fixed_by_an_hcl_edit() {
         .starts_with("in `module.cmk`, add `resource \"azurerm_key_vault_access_policy\""),);
 }
 
-/// With the `.tf` files beside the plan, the label is on the attribute the user edits, and
-/// SARIF points there; without them, into the plan.
+/// With the `.tf` files beside the plan, the value is labelled in the plan and the attribute the
+/// user edits in the `.tf` file, and SARIF and GitHub point at the `.tf` file; without them,
+/// into the plan. Every format names the Terraform address.
 #[test]
-fn labels_go_on_the_attribute_in_the_tf_file_when_it_is_there() {
+fn labels_go_on_the_plan_and_on_the_attribute_in_the_tf_file_when_it_is_there() {
     let render = |plan: &Plan, format: Format| {
         let reports = reports(plan);
         render::render(
@@ -282,20 +283,52 @@ fn labels_go_on_the_attribute_in_the_tf_file_when_it_is_there() {
         text.contains("purge_protection_enabled      = false"),
         "{text}"
     );
+    assert!(
+        text.contains("fixtures/terraform/hcl/plan.json:50:45"),
+        "{text}"
+    );
+    let address = "`module.cmk.azurerm_key_vault.cmk`";
+    assert!(
+        text.contains(&format!("has purge protection disabled ({address})")),
+        "{text}"
+    );
     let sarif: Value = serde_json::from_str(&render(&plan, Format::Sarif)).unwrap();
-    let location = &sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"];
+    let result = &sarif["runs"][0]["results"][0];
+    let location = &result["locations"][0]["physicalLocation"];
     assert_eq!(
         location["artifactLocation"]["uri"],
         "fixtures/terraform/hcl/modules/cmk/main.tf"
     );
     assert_eq!(location["region"]["startLine"], 19);
+    let related = &result["relatedLocations"][0]["physicalLocation"];
+    assert_eq!(
+        related["artifactLocation"]["uri"],
+        "fixtures/terraform/hcl/plan.json"
+    );
+    assert_eq!(related["region"]["startLine"], 50);
+    assert!(result["message"]["text"]
+        .as_str()
+        .unwrap()
+        .contains(address));
+    let json: Value = serde_json::from_str(&render(&plan, Format::Json)).unwrap();
+    assert_eq!(
+        json["findings"][0]["address"],
+        "module.cmk.azurerm_key_vault.cmk"
+    );
+    let github = render(&plan, Format::Github);
+    assert!(
+        github.starts_with("::error file=fixtures/terraform/hcl/modules/cmk/main.tf,line=19,"),
+        "{github}"
+    );
+    assert!(github.contains(address), "{github}");
     let plan = read("fail/CMK004-purge-protection-absent.json");
     let sarif: Value = serde_json::from_str(&render(&plan, Format::Sarif)).unwrap();
-    let location = &sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"];
+    let result = &sarif["runs"][0]["results"][0];
     assert_eq!(
-        location["artifactLocation"]["uri"],
+        result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
         "fixtures/terraform/fail/CMK004-purge-protection-absent.json"
     );
+    assert!(result.get("relatedLocations").is_none(), "{result}");
     let text = render(&plan, Format::Human);
     assert!(
         text.contains("\"purge_protection_enabled\": null"),

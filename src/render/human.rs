@@ -12,7 +12,7 @@ use miette::{
 use crate::document::SourceDoc;
 use crate::engine::{Finding, Report};
 use crate::lint::Severity;
-use crate::render::span::{label, one_line, wrap};
+use crate::render::span::{label, one_line, wrap, written_label};
 use crate::render::summary_line;
 
 /// How to draw the reports.
@@ -101,6 +101,51 @@ struct Shown {
     url: &'static str,
     doc: Arc<SourceDoc>,
     labels: Vec<LabeledSpan>,
+    /// The same value in the `.tf` file, for a value of a Terraform plan.
+    written: Option<WrittenHere>,
+}
+
+/// Where the user writes the labelled value, when that is another file than the one labelled.
+#[derive(Debug)]
+struct WrittenHere {
+    doc: Arc<SourceDoc>,
+    label: LabeledSpan,
+}
+
+impl WrittenHere {
+    fn of(finding: &Finding) -> Option<Self> {
+        let written = finding.violation.place.written_in.as_ref()?;
+        let (_, spot) = written_label(&finding.violation)?;
+        Some(Self {
+            doc: Arc::clone(&written.doc),
+            label: LabeledSpan::new_primary_with_span(
+                Some(one_line(&spot.text)),
+                (spot.offset, spot.len),
+            ),
+        })
+    }
+}
+
+impl fmt::Display for WrittenHere {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "written in `{}`", one_line(self.doc.name()))
+    }
+}
+
+impl std::error::Error for WrittenHere {}
+
+impl Diagnostic for WrittenHere {
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(miette::Severity::Advice)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        Some(&*self.doc)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        Some(Box::new(std::iter::once(self.label.clone())))
+    }
 }
 
 impl Shown {
@@ -127,7 +172,10 @@ impl Shown {
                     .collect();
                 (
                     codes.join(", "),
-                    format!("could not verify {} requirements: {cause}", many.len()),
+                    violation.place.addressed(&format!(
+                        "could not verify {} requirements: {cause}",
+                        many.len()
+                    )),
                     format!(
                         "{}\nnot verified: {}",
                         violation.help,
@@ -166,6 +214,7 @@ impl Shown {
             url: first.rule.url,
             doc: Arc::clone(&violation.place.doc),
             labels: labels(group),
+            written: WrittenHere::of(first),
         }
     }
 }
@@ -199,10 +248,11 @@ fn labels(group: &[&Finding]) -> Vec<LabeledSpan> {
 
 /// What a finding of a group could not verify: its message without the shared cause.
 fn requirement_of(finding: &Finding, cause: &str) -> String {
-    let message = &finding.violation.message;
+    let place = &finding.violation.place;
+    let message = place.unaddressed(&finding.violation.message);
     let without_cause = message
         .strip_suffix(cause)
-        .map_or(message.as_str(), |m| m.trim_end_matches(": "));
+        .map_or(message, |m| m.trim_end_matches(": "));
     without_cause
         .strip_prefix("could not verify ")
         .unwrap_or(without_cause)
@@ -244,5 +294,10 @@ impl Diagnostic for Shown {
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         Some(Box::new(self.labels.iter().cloned()))
+    }
+
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
+        let written = self.written.as_ref()?;
+        Some(Box::new(std::iter::once(written as &dyn Diagnostic)))
     }
 }

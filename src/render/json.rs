@@ -28,6 +28,9 @@ pub struct JsonFinding {
     /// Added after v1's first fields: the commands or the edit that fix the finding.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fix: Option<JsonFix>,
+    /// Added after v1's first fields: the Terraform address of a resource a plan declares.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
     /// Added after v1's first fields: present only on findings a config exemption covers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exemption: Option<JsonExemption>,
@@ -70,6 +73,7 @@ impl JsonFinding {
             pointer: f.pointer().to_string(),
             help: f.violation.help_text(),
             unverified: f.violation.unverified,
+            address: f.violation.place.address.clone(),
             fix: f.violation.fix.as_ref().map(|fix| JsonFix {
                 kind: match fix {
                     Fix::InPlace(_) => "inPlace",

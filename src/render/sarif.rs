@@ -15,7 +15,9 @@ use crate::lint::Rule;
 use crate::lint::{Level, Severity};
 use crate::render::fleet::{ClusterEntry, FleetReport};
 use crate::render::json::JsonFinding;
-use crate::render::span::{file_region, label, printable, resource_ref};
+use crate::render::span::{
+    document_region, file_region, label, printable, resource_ref, written_label, FileRegion,
+};
 use crate::render::RenderError;
 use crate::rules;
 use crate::state::Place;
@@ -295,6 +297,15 @@ fn result(finding: &Finding, seen: &mut HashMap<String, usize>) -> SarifResult {
                 .collect::<Vec<_>>(),
         )
         .build();
+    // The `.tf` attribute is the primary location; the planned value is related to it.
+    if violation.place.written_in.is_some() {
+        if let Some(region) = document_region(violation) {
+            let mut related = physical(&region);
+            related.message = Some(Message::builder().text("the value in the plan").build());
+            related.id = Some(0);
+            result.related_locations = Some(vec![related]);
+        }
+    }
     result.rule_index = rules::ALL
         .iter()
         .position(|rule| rule.code == finding.code())
@@ -315,28 +326,12 @@ fn location(finding: &Finding) -> Location {
         .logical_locations(vec![logical])
         .message(
             Message::builder()
-                .text(printable(&label(&finding.violation).text).as_ref())
+                .text(printable(&primary_label(&finding.violation)).as_ref())
                 .build(),
         )
         .build();
     if let Some(region) = file_region(&finding.violation) {
-        location.physical_location = Some(
-            PhysicalLocation::builder()
-                .artifact_location(
-                    ArtifactLocation::builder()
-                        .uri(artifact_uri(&region.path))
-                        .build(),
-                )
-                .region(
-                    Region::builder()
-                        .start_line(to_i64(region.start_line))
-                        .start_column(to_i64(region.start_column))
-                        .end_line(to_i64(region.end_line))
-                        .end_column(to_i64(region.end_column))
-                        .build(),
-                )
-                .build(),
-        );
+        location.physical_location = physical(&region).physical_location;
     } else {
         // GitHub code scanning rejects a whole upload when a result has no artifact location, so
         // a body fetched from Azure is named by a path made from its resource ID. No such file
@@ -351,6 +346,34 @@ fn location(finding: &Finding) -> Location {
                 .build(),
         );
     }
+    location
+}
+
+/// What the primary location says: the label where the user writes the value.
+fn primary_label(violation: &crate::lint::Violation) -> String {
+    written_label(violation).map_or_else(|| label(violation).text, |(_, spot)| spot.text)
+}
+
+/// A location that is only a region of a file.
+fn physical(region: &FileRegion) -> Location {
+    let mut location = Location::builder().build();
+    location.physical_location = Some(
+        PhysicalLocation::builder()
+            .artifact_location(
+                ArtifactLocation::builder()
+                    .uri(artifact_uri(&region.path))
+                    .build(),
+            )
+            .region(
+                Region::builder()
+                    .start_line(to_i64(region.start_line))
+                    .start_column(to_i64(region.start_column))
+                    .end_line(to_i64(region.end_line))
+                    .end_column(to_i64(region.end_column))
+                    .build(),
+            )
+            .build(),
+    );
     location
 }
 

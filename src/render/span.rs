@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use crate::document::Origin;
+use crate::document::{Origin, SourceDoc};
 use crate::lint::Violation;
 use crate::state::Place;
 
@@ -19,13 +19,28 @@ pub struct Label {
 /// is wrong, or (when the property is absent) on the object that should hold it, saying so.
 pub fn label(violation: &Violation) -> Label {
     let place = &violation.place;
-    let anchor = place.doc.anchor(&place.absolute());
+    label_in(&place.doc, &place.absolute(), &place.pointer, violation)
+}
+
+/// The label on the same value in the file the user writes it in (the `.tf` attribute of a
+/// planned value), when that is another document.
+pub fn written_label(violation: &Violation) -> Option<(&SourceDoc, Label)> {
+    let written = violation.place.written_in.as_ref()?;
+    Some((
+        &written.doc,
+        label_in(&written.doc, &written.pointer, &written.pointer, violation),
+    ))
+}
+
+/// The label at `pointer` of `doc`; `named` ends with the name said missing when it is absent.
+fn label_in(doc: &SourceDoc, pointer: &str, named: &str, violation: &Violation) -> Label {
+    let anchor = doc.anchor(pointer);
     let text = if anchor.exact {
         violation.label.clone()
     } else {
         format!(
             "`{}` is missing; {}",
-            missing_property(place),
+            named.rsplit('/').next().unwrap_or_default(),
             violation.label
         )
     };
@@ -36,12 +51,8 @@ pub fn label(violation: &Violation) -> Label {
         }
         _ => (anchor.offset, anchor.len),
     };
-    let (offset, len) = place.doc.drawable(offset, len);
+    let (offset, len) = doc.drawable(offset, len);
     Label { offset, len, text }
-}
-
-fn missing_property(place: &Place) -> &str {
-    place.pointer.rsplit('/').next().unwrap_or_default()
 }
 
 /// Text without the characters that would act on a terminal or reorder what it shows: control
@@ -149,23 +160,32 @@ pub struct FileRegion {
     pub end_column: usize,
 }
 
-/// The region of a finding's label, or `None` when its text was fetched from Azure and so is no
-/// file a code-scanning dashboard could open.
+/// The region a dashboard shows a finding at: where the user writes the value (the `.tf`
+/// attribute) when known, else its label; `None` when its text was fetched from Azure and so is
+/// no file a code-scanning dashboard could open.
 pub fn file_region(violation: &Violation) -> Option<FileRegion> {
-    let place = &violation.place;
-    if place.doc.origin != Origin::File {
-        return None;
+    match written_label(violation) {
+        Some((doc, spot)) => Some(region(doc, &spot)),
+        None => document_region(violation),
     }
-    let spot = label(violation);
-    let (start_line, start_column) = place.doc.line_col(spot.offset);
-    let (end_line, end_column) = place.doc.line_col(spot.offset + spot.len);
-    Some(FileRegion {
-        path: relative_path(place.doc.name()),
+}
+
+/// The region of the finding's label in its own document (the plan, for a planned value).
+pub fn document_region(violation: &Violation) -> Option<FileRegion> {
+    let doc = &violation.place.doc;
+    (doc.origin == Origin::File).then(|| region(doc, &label(violation)))
+}
+
+fn region(doc: &SourceDoc, spot: &Label) -> FileRegion {
+    let (start_line, start_column) = doc.line_col(spot.offset);
+    let (end_line, end_column) = doc.line_col(spot.offset + spot.len);
+    FileRegion {
+        path: relative_path(doc.name()),
         start_line,
         start_column,
         end_line,
         end_column,
-    })
+    }
 }
 
 /// `resource#pointer`: where a finding is when there is no file to point into.

@@ -133,6 +133,7 @@ fn set_property<T>(
         Some(Declared::Terraform {
             address,
             attributes,
+            ..
         }) => Fix::Edit(match hcl_edit(attributes, pointer, value) {
             Some(edit) => format!("in `{address}`, set {edit}"),
             None => format!("in `{address}`, set the property `{pointer}`"),

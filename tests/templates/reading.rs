@@ -202,11 +202,11 @@ async fn what_is_read_from_azure_is_not_declared() {
     )
     .await;
     let state = &planned[0].state;
-    assert_eq!(state.identity.as_ref().unwrap().declared, None);
-    assert_eq!(state.vault.as_ref().unwrap().declared, None);
-    assert_eq!(state.key.as_ref().unwrap().declared, None);
+    assert!(state.identity.as_ref().unwrap().declared.is_none());
+    assert!(state.vault.as_ref().unwrap().declared.is_none());
+    assert!(state.key.as_ref().unwrap().declared.is_none());
     let cluster = state.cluster.as_ref().unwrap().as_ref().unwrap();
-    assert_eq!(cluster.declared, Some(Declared::Template));
+    assert!(matches!(cluster.declared, Some(Declared::Template)));
 }
 
 #[test]

@@ -92,9 +92,9 @@ async fn what_is_read_from_azure_is_not_declared() {
     )
     .await;
     let state = &plan.targets[0].state;
-    assert_eq!(state.identity.as_ref().unwrap().declared, None);
-    assert_eq!(state.vault.as_ref().unwrap().declared, None);
-    assert_eq!(state.key.as_ref().unwrap().declared, None);
+    assert!(state.identity.as_ref().unwrap().declared.is_none());
+    assert!(state.vault.as_ref().unwrap().declared.is_none());
+    assert!(state.key.as_ref().unwrap().declared.is_none());
     let cluster = state.cluster.as_ref().unwrap().as_ref().unwrap();
     assert!(matches!(cluster.declared, Some(Declared::Terraform { .. })));
     assert!(outcome(&reports(&plan)).is_empty());

@@ -435,6 +435,8 @@ fn read_gap(kind: &Kind, id: &str, error: &ArmError, args: &Arc<SourceDoc>) -> G
             resource: id.to_string(),
             pointer: pointer.to_string(),
             label_at: None,
+            address: None,
+            written_in: None,
         },
     }
 }
@@ -488,6 +490,8 @@ fn gap_at(args: &Arc<SourceDoc>, pointer: &str, resource: &str, reason: &str, re
             resource: resource.to_string(),
             pointer: pointer.to_string(),
             label_at: None,
+            address: None,
+            written_in: None,
         },
     }
 }
@@ -518,5 +522,7 @@ fn arg_place(args: &Arc<SourceDoc>, pointer: &str, resource: &str) -> Place {
         resource: resource.to_string(),
         pointer: pointer.to_string(),
         label_at: None,
+        address: None,
+        written_in: None,
     }
 }

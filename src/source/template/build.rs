@@ -105,6 +105,8 @@ impl Builder<'_> {
             resource: declared.id.clone(),
             pointer: pointer.to_string(),
             label_at: None,
+            address: None,
+            written_in: None,
         }
     }
 

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::resources::same;
-use super::shaped::Shaped;
+use super::shaped::{Shaped, Spot};
 use super::values::{Builder, Expect, Leaf};
 
 /// What an unknown leaf of an ARM body stands for, by its name.
@@ -58,16 +58,12 @@ impl<'p> Builder<'p> {
             let pointer = format!("/{name}");
             if string {
                 // Inside a string the label can only be on the whole string.
-                let at = self
-                    .place(instance, &shaped.id, &pointer, &["body"])
-                    .label_at;
-                for leaf in leaves(value, &pointer) {
-                    if let Some(at) = &at {
-                        shaped.moved(&leaf, at.clone());
+                let spot = Spot::of(self.place(instance, &shaped.id, &pointer, &["body"]));
+                if let Some(spot) = spot {
+                    for leaf in leaves(value, &pointer) {
+                        shaped.moved(&leaf, spot.clone());
                     }
-                }
-                if let Some(at) = at {
-                    shaped.moved(&pointer, at);
+                    shaped.moved(&pointer, spot);
                 }
             } else {
                 shaped.written_at(&pointer, &["body", name]);

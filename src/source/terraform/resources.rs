@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 
 use super::plan::Instance;
-use super::shaped::Shaped;
+use super::shaped::{Shaped, Spot};
 use super::values::{Builder, Expect, Leaf};
 use crate::azure::id as arm;
 use crate::azure::{ALERT_TYPE, IDENTITY_TYPE, KEY_TYPE, VAULT_TYPE};
@@ -145,28 +145,23 @@ impl<'p> Builder<'p> {
                 .and_then(Value::as_array)
                 .cloned()
                 .unwrap_or_default();
-            // Labels follow into the other resource only within one document.
-            let same_doc = std::sync::Arc::ptr_eq(
-                &self.place(other, &id, "", &[]).doc,
-                &self.place(instance, &id, "", &[]).doc,
-            );
             for (j, entry) in list.iter().enumerate() {
                 let own = format!("/properties/accessPolicies/{j}");
                 let here = format!("/properties/accessPolicies/{}", base + j);
-                let moves: Vec<(String, String)> = added
+                let moves: Vec<(String, Spot)> = added
                     .moves()
                     .iter()
-                    .filter_map(|(pointer, at)| {
+                    .filter_map(|(pointer, spot)| {
                         if let Some(rest) = pointer.strip_prefix(&own) {
-                            return Some((format!("{here}{rest}"), at.clone()));
+                            return Some((format!("{here}{rest}"), spot.clone()));
                         }
                         // An azapi child's `body.properties` holds its policies.
                         let inside = own.strip_prefix(pointer.as_str())?;
-                        Some((here.clone(), format!("{at}{inside}")))
+                        Some((here.clone(), spot.inside(inside)))
                     })
                     .collect();
-                for (pointer, at) in moves.into_iter().filter(|_| same_doc) {
-                    shaped.moved(&pointer, at);
+                for (pointer, spot) in moves {
+                    shaped.moved(&pointer, spot);
                 }
                 policies.push(entry.clone());
             }

@@ -7,7 +7,34 @@ use super::plan::Instance;
 use super::values::{hcl_path, put_at, Builder, Expect, Leaf};
 use crate::document::lenient::Flaw;
 use crate::model::Body;
-use crate::state::{Declared, Gap, Resource, Unknown};
+use crate::state::{Block, Declared, Gap, Place, Resource, Unknown, WrittenIn};
+
+/// Where a part of the body is written: in the plan, and in the `.tf` files when at hand.
+#[derive(Debug, Clone)]
+pub(super) struct Spot {
+    pub at: String,
+    pub written_in: Option<WrittenIn>,
+}
+
+impl Spot {
+    pub fn of(place: Place) -> Option<Self> {
+        Some(Self {
+            at: place.label_at?,
+            written_in: place.written_in,
+        })
+    }
+
+    /// The spot `inside` this one (a member of a string body's JSON, a policy of a list).
+    pub fn inside(&self, rest: &str) -> Self {
+        Self {
+            at: format!("{}{rest}", self.at),
+            written_in: self.written_in.as_ref().map(|w| WrittenIn {
+                doc: w.doc.clone(),
+                pointer: format!("{}{rest}", w.pointer),
+            }),
+        }
+    }
+}
 
 /// An ARM body assembled from an instance's values: where each part is written, what is not
 /// known, and the HCL attribute of each property for fixes.
@@ -16,7 +43,7 @@ pub(super) struct Shaped<'b, 'p> {
     pub instance: &'b Instance<'p>,
     pub id: String,
     pub body: Value,
-    moves: Vec<(String, String)>,
+    moves: Vec<(String, Spot)>,
     pub unknown: Vec<Unknown>,
     attributes: Vec<(String, String)>,
 }
@@ -44,8 +71,8 @@ impl<'b, 'p> Shaped<'b, 'p> {
     /// Records that the ARM `pointer` is written at `path` of the values (for labels and fixes).
     pub fn written_at(&mut self, pointer: &str, path: &[&str]) {
         let place = self.builder.place(self.instance, &self.id, pointer, path);
-        if let Some(at) = place.label_at {
-            self.moves.push((pointer.to_string(), at));
+        if let Some(spot) = Spot::of(place) {
+            self.moves.push((pointer.to_string(), spot));
         }
         self.attributes.push((pointer.to_string(), hcl_path(path)));
     }
@@ -67,8 +94,8 @@ impl<'b, 'p> Shaped<'b, 'p> {
             let at = self
                 .builder
                 .unknown_place(self.instance, &self.id, pointer, path);
-            if let Some(at) = at.label_at {
-                self.moves.push((pointer.to_string(), at));
+            if let Some(spot) = Spot::of(at) {
+                self.moves.push((pointer.to_string(), spot));
             }
             self.attributes.push((pointer.to_string(), hcl_path(path)));
         } else {
@@ -93,12 +120,12 @@ impl<'b, 'p> Shaped<'b, 'p> {
     }
 
     /// Records that the ARM `pointer` is written somewhere else in the plan.
-    pub fn moved(&mut self, pointer: &str, at: String) {
-        self.moves.push((pointer.to_string(), at));
+    pub fn moved(&mut self, pointer: &str, spot: Spot) {
+        self.moves.push((pointer.to_string(), spot));
     }
 
     /// Where the parts of the body are written, for another body that takes them in.
-    pub fn moves(&self) -> &[(String, String)] {
+    pub fn moves(&self) -> &[(String, Spot)] {
         &self.moves
     }
 
@@ -125,11 +152,28 @@ impl<'b, 'p> Shaped<'b, 'p> {
         resource.id = self.id;
         let mut moves = self.moves;
         moves.sort_by_key(|(prefix, _)| std::cmp::Reverse(prefix.len()));
-        resource.remap = moves;
-        // The labels of values of the wrong type go where the values are written.
-        if let Some((doc, _)) = builder.hcl.locate(instance, &[]) {
-            resource.doc = doc;
-        }
+        resource.remap = moves
+            .iter()
+            .map(|(prefix, spot)| (prefix.clone(), spot.at.clone()))
+            .collect();
+        let block = builder
+            .hcl
+            .locate(instance, &[])
+            .map(|(doc, pointer)| Block {
+                doc,
+                pointer,
+                remap: moves
+                    .into_iter()
+                    .filter_map(|(prefix, spot)| Some((prefix, spot.written_in?)))
+                    .collect(),
+            });
+        let mut attributes = self.attributes;
+        attributes.sort_by_key(|(prefix, _)| std::cmp::Reverse(prefix.len()));
+        resource.declared = Some(Declared::Terraform {
+            address: instance.address.clone(),
+            attributes,
+            block,
+        });
         let flawed: Vec<Unknown> = std::mem::take(&mut resource.unknown);
         for mut unknown in flawed {
             unknown.at = resource.at(unknown.pointer.clone());
@@ -137,12 +181,6 @@ impl<'b, 'p> Shaped<'b, 'p> {
             resource.unknown.push(unknown);
         }
         resource.unknown.extend(self.unknown);
-        let mut attributes = self.attributes;
-        attributes.sort_by_key(|(prefix, _)| std::cmp::Reverse(prefix.len()));
-        resource.declared = Some(Declared::Terraform {
-            address: instance.address.clone(),
-            attributes,
-        });
         Ok(resource)
     }
 }

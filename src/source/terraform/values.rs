@@ -14,7 +14,7 @@ use crate::document::{escape, SourceDoc};
 use crate::source::template::{
     client_of, key_uri, principal_of, vault_uri, UNKNOWN_RESOURCE_GROUP,
 };
-use crate::state::{Gap, Place, Resource, Unknown};
+use crate::state::{Gap, Place, Resource, Unknown, WrittenIn};
 
 /// How deep one value's references are followed to give it (a key's URI through its vault's
 /// name through its resource group...).
@@ -338,18 +338,17 @@ impl<'p> Builder<'p> {
 
     /// A place in the plan: the value at `path` of the instance's values.
     pub fn place(&self, instance: &Instance<'p>, id: &str, pointer: &str, path: &[&str]) -> Place {
-        let (doc, at) = self.hcl.locate(instance, path).unwrap_or_else(|| {
-            (
-                Arc::clone(&self.doc),
-                format!("{}{}", instance.pointer, pointer_of(path)),
-            )
-        });
         Place {
-            doc,
+            doc: Arc::clone(&self.doc),
             base: instance.pointer.clone(),
             resource: id.to_string(),
             pointer: pointer.to_string(),
-            label_at: Some(at),
+            label_at: Some(format!("{}{}", instance.pointer, pointer_of(path))),
+            address: Some(instance.address.clone()),
+            written_in: self
+                .hcl
+                .locate(instance, path)
+                .map(|(doc, pointer)| WrittenIn { doc, pointer }),
         }
     }
 
@@ -362,28 +361,26 @@ impl<'p> Builder<'p> {
         path: &[&str],
     ) -> Place {
         let mut place = self.place(instance, id, pointer, path);
-        if Arc::ptr_eq(&place.doc, &self.doc) {
-            if let Some(change) = &instance.change {
-                let mut known = Vec::new();
-                let mut current = change.after_unknown;
-                for step in path {
-                    current = match current {
-                        Value::Object(map) => match map.get(*step) {
+        if let Some(change) = &instance.change {
+            let mut known = Vec::new();
+            let mut current = change.after_unknown;
+            for step in path {
+                current = match current {
+                    Value::Object(map) => match map.get(*step) {
+                        Some(next) => next,
+                        None => break,
+                    },
+                    Value::Array(items) => {
+                        match step.parse::<usize>().ok().and_then(|i| items.get(i)) {
                             Some(next) => next,
                             None => break,
-                        },
-                        Value::Array(items) => {
-                            match step.parse::<usize>().ok().and_then(|i| items.get(i)) {
-                                Some(next) => next,
-                                None => break,
-                            }
                         }
-                        _ => break,
-                    };
-                    known.push(*step);
-                }
-                place.label_at = Some(format!("{}{}", change.pointer, pointer_of(&known)));
+                    }
+                    _ => break,
+                };
+                known.push(*step);
             }
+            place.label_at = Some(format!("{}{}", change.pointer, pointer_of(&known)));
         }
         place
     }
