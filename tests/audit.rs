@@ -480,3 +480,34 @@ async fn the_command_line_audits_reports_and_merges() {
         .code(2)
         .stderr(predicate::str::contains("is not a JSON fleet report"));
 }
+
+/// The fleet the README audits offline: recorded from the fake tenant of `benches/audit.rs`
+/// (`CMK_AUDIT_SCALES=20 CMK_AUDIT_BENCH_RECORD=fixtures/fleet/tenant.json`), so that a change of
+/// the recorded format that breaks replaying users' files breaks this test.
+#[test]
+fn the_shipped_fleet_replays_offline() {
+    let output = Command::cargo_bin("cmk-check")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["audit", "--snapshot", "fixtures/fleet/tenant.json"])
+        .args(["--now", common::NOW, "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let report: FleetReport = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report.clusters.len(), 20);
+    let customer_managed = report
+        .clusters
+        .iter()
+        .filter(|c| c.info.customer_managed)
+        .count();
+    assert_eq!(customer_managed, 18);
+    let codes: BTreeSet<&str> = report
+        .clusters
+        .iter()
+        .flat_map(|c| c.findings.iter().map(|f| f.code.as_str()))
+        .collect();
+    for code in ["CMK001", "CMK002", "CMK008", "CMK009", "CMK022"] {
+        assert!(codes.contains(code), "{code} missing from {codes:?}");
+    }
+}

@@ -45,8 +45,10 @@ fn sarif_json(report: &Report) -> Value {
 fn all_fixtures(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
-        // Templates and plans have tests of their own (tests/templates.rs, tests/terraform.rs).
-        if path.is_dir() && !path.ends_with("templates") && !path.ends_with("terraform") {
+        // Templates, plans and fleets have tests of their own (tests/templates.rs,
+        // tests/terraform.rs, tests/audit.rs).
+        let own_tests = ["templates", "terraform", "fleet"];
+        if path.is_dir() && !own_tests.iter().any(|dir| path.ends_with(dir)) {
             all_fixtures(&path, out);
         } else if path.extension().is_some_and(|e| e == "json") {
             out.push(path);
