@@ -386,12 +386,14 @@ pub fn human(report: &FleetReport, width: usize) -> String {
             let summary = state
                 .and_then(|a| a.summary.as_deref())
                 .unwrap_or("no summary");
-            let codes: Vec<&str> = c
+            let mut codes: Vec<&str> = c
                 .findings
                 .iter()
                 .filter(|f| f.exemption.is_none())
                 .map(|f| f.code.as_str())
                 .collect();
+            // Two findings of one rule (a vault closed two ways) are one cause.
+            codes.dedup();
             let _ = writeln!(
                 out,
                 "  {} ({}): {}; likely causes: {}",
