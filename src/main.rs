@@ -9,16 +9,11 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = cli::args::Cli::parse();
-    // Diagnostics come pre-wrapped where it matters; words are never broken, since a path or a
-    // command split across lines would not copy. Setting the hook fails only when one is
-    // already installed, and nothing else installs one.
+    // Errors are not wrapped: a path or a command split across lines would not copy, and the
+    // terminal folds a long line by itself. Setting the hook fails only when one is already
+    // installed, and nothing else installs one.
     miette::set_hook(Box::new(|_| {
-        Box::new(
-            miette::MietteHandlerOpts::new()
-                .break_words(false)
-                .word_splitter(textwrap::WordSplitter::NoHyphenation)
-                .build(),
-        )
+        Box::new(miette::MietteHandlerOpts::new().wrap_lines(false).build())
     }))
     .ok();
     match cli::run(cli.command) {

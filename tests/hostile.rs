@@ -1023,3 +1023,58 @@ fn a_refused_port_exits_2_naming_the_host_and_the_cause_not_findings() {
         assert!(!stderr.contains("warning:"), "{command}: {stderr}");
     }
 }
+
+/// A server's error text is the server's to choose: escape sequences in it (a screen clear, a
+/// hyperlink, a bell) reach no output of the command line raw, and a bidirectional override
+/// reaches none of those drawn on a terminal (JSON, SARIF and XML carry it as data).
+#[tokio::test(flavor = "multi_thread")]
+async fn terminal_escapes_in_server_errors_reach_no_output_raw() {
+    let snapshot = load("fixtures/clean.json");
+    let server = MockServer::start().await;
+    let hostile =
+        "\u{1b}[2J\u{1b}]8;;https://evil.example\u{7}click\u{1b}]8;;\u{7}\u{202e}desrever";
+    let answer = move |_: &str| {
+        ResponseTemplate::new(403).set_body_json(json!({
+            "error": {"code": format!("Denied{hostile}"), "message": format!("no: {hostile}")}
+        }))
+    };
+    echo(
+        &server,
+        "GET",
+        &id(&snapshot["identity"]),
+        Echo::new(answer),
+    )
+    .await;
+    echo(&server, "GET", &id(&snapshot["vault"]), Echo::new(answer)).await;
+    serve(&server, &snapshot).await;
+    let uri = server.uri();
+    let outputs: Vec<(String, String)> = std::thread::scope(|scope| {
+        ["human", "json", "sarif", "github", "junit"]
+            .map(|format| {
+                let (snapshot, uri) = (&snapshot, &uri);
+                scope.spawn(move || {
+                    let assert = planned_command("check", snapshot, uri, true)
+                        .args(["--format", format])
+                        .assert()
+                        .code(1);
+                    (format.to_string(), outputs(&assert, None))
+                })
+            })
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .collect()
+    });
+    for (format, all) in &outputs {
+        assert!(
+            all.contains("desrever"),
+            "{format}: the error never reached the output"
+        );
+        let terminal = ["human", "github"].contains(&format.as_str());
+        for raw in ['\u{1b}', '\u{7}', '\u{202e}'] {
+            if raw == '\u{202e}' && !terminal {
+                continue;
+            }
+            assert!(!all.contains(raw), "{format} prints {raw:?} raw:\n{all}");
+        }
+    }
+}

@@ -585,6 +585,46 @@ async fn an_existing_cluster_alone_gives_the_target() {
     );
 }
 
+/// ARM's property names compare without case in answers too: a cluster served with
+/// `dataencryption` and `primarykeyuri` is read as customer-managed, its key followed and checked.
+#[tokio::test]
+async fn a_cluster_answered_in_another_case_is_checked_not_skipped() {
+    let snapshot = load("fixtures/fail/CMK018-existing-cluster-other-key.json");
+    let server = MockServer::start().await;
+    let mut cluster = snapshot["cluster"].clone();
+    let mut encryption = cluster["properties"]
+        .as_object_mut()
+        .unwrap()
+        .remove("dataEncryption")
+        .unwrap();
+    encryption.as_object_mut().unwrap().remove("primaryKeyUri");
+    encryption["primarykeyuri"] = snapshot["keyUri"].clone();
+    cluster["properties"]["dataencryption"] = encryption;
+    let mut served = snapshot.clone();
+    served["cluster"] = cluster.clone();
+    serve(&server, &served).await;
+    Mock::given(method("POST"))
+        .and(path("/providers/Microsoft.ResourceGraph/resources"))
+        .respond_with(ok(&json!({"data": [{"id": id(&snapshot["vault"])}]})))
+        .mount(&server)
+        .await;
+    let only_cluster = Target {
+        cluster: Some(
+            ResourceId::parse("--cluster", &id(&cluster), cmk_check::azure::CLUSTER_TYPE).unwrap(),
+        ),
+        ..Target::default()
+    };
+    let live = read(&server, &only_cluster).await;
+    let report = check(&live.state);
+    assert!(report.findings.is_empty(), "{:?}", outcome(&report));
+    // Passing because checked: the key was found through `primarykeyuri` and read.
+    assert_eq!(
+        snapshot::write(&live.recording)["keyUri"],
+        snapshot["keyUri"]
+    );
+    assert!(live.state.key.is_ok());
+}
+
 #[test]
 fn fixture_paths_exist() {
     assert!(Path::new(&root().join("fixtures/clean.json")).exists());

@@ -138,3 +138,69 @@ fn a_template_refused_for_its_limits_exits_2() {
             "the count of copy loop `clusters` is 1000: ARM allows 0 to 800",
         ));
 }
+
+#[test]
+fn a_template_may_start_with_a_byte_order_mark() {
+    let mut bytes = b"\xEF\xBB\xBF".to_vec();
+    bytes.extend(std::fs::read(templates().join("clean.json")).unwrap());
+    let template = scratch("bom.json", &bytes);
+    cmk()
+        .arg("check")
+        .arg("--template")
+        .arg(&template)
+        .args(["--parameters", "fixtures/templates/clean.parameters.json"])
+        .args(["--offline", "--now", NOW])
+        .assert()
+        .code(0);
+}
+
+/// A syntax error after a byte-order mark is located by line and column of the text the user
+/// sees, the mark not counted as a character.
+#[test]
+fn a_syntax_error_after_a_byte_order_mark_is_located() {
+    let template = scratch(
+        "bom-broken.json",
+        b"\xEF\xBB\xBF{\n  \"$schema\": \"x\",\n  \"resources\": [,]\n}\n",
+    );
+    let refused = cmk()
+        .arg("check")
+        .arg("--template")
+        .arg(&template)
+        .args(["--offline", "--now", NOW])
+        .assert()
+        .code(2);
+    let stderr = unwrapped(&refused);
+    assert!(stderr.contains("bom-broken.json:3:17"), "{stderr}");
+}
+
+/// A key URI expression that yields a number or an object is a wrong value at the key URI, never
+/// a crash: the run ends with findings, labelled at `primaryKeyUri`.
+#[test]
+fn a_key_uri_that_is_not_a_string_is_a_finding_at_the_key_uri() {
+    let clean = std::fs::read_to_string(templates().join("clean.json")).unwrap();
+    let original = "[reference(resourceId('Microsoft.KeyVault/vaults/keys', variables('vaultName'), variables('keyName')), '2023-07-01').keyUriWithVersion]";
+    assert!(clean.contains(original));
+    for (name, expression) in [
+        ("number-key.json", "[add(1, 2)]"),
+        ("object-key.json", "[createObject('uri', 'x')]"),
+        ("array-key.json", "[createArray('x')]"),
+    ] {
+        let template = scratch(name, clean.replace(original, expression).as_bytes());
+        let output = cmk()
+            .arg("check")
+            .arg("--template")
+            .arg(&template)
+            .args(["--parameters", "fixtures/templates/clean.parameters.json"])
+            .args(["--offline", "--now", NOW, "--format", "json"])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1), "{name}: {output:?}");
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        let at_key = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["pointer"].as_str().unwrap().ends_with("/primaryKeyUri"));
+        assert!(at_key, "{name}: {report:#}");
+    }
+}

@@ -68,9 +68,20 @@ fn a_file_that_is_not_a_plan_says_what_it_is() {
         .code(2)
         .stderr(predicate::str::contains("is not a Terraform plan"))
         .stderr(predicate::str::contains("it is a Pulumi preview"));
-    check("fixtures/clean.json")
+    // The command in the help is one line, whole, longer than miette's default width of 80.
+    cmk()
+        .args([
+            "check",
+            "--terraform-plan",
+            "fixtures/clean.json",
+            "--offline",
+        ])
+        .assert()
         .code(2)
-        .stderr(predicate::str::contains("it is a cmk-check snapshot"));
+        .stderr(predicate::str::contains("it is a cmk-check snapshot"))
+        .stderr(predicate::str::contains(
+            "`terraform plan -out tfplan && terraform show -json tfplan > plan.json`",
+        ));
     check("fixtures/templates/clean.json")
         .code(2)
         .stderr(predicate::str::contains("it is an ARM deployment template"));
