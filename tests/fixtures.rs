@@ -175,3 +175,46 @@ fn fixes_are_never_wrapped() {
     }
     assert!(checked > 40, "only {checked} fixes");
 }
+
+/// A fix produces a compliant resource: every new vault a fix creates has what the service needs
+/// (90 days, purge protection, access policies, public access).
+#[test]
+fn fixes_create_compliant_resources() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/fail");
+    let (mut vaults, mut identities) = (0, 0);
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let report = run(&path);
+        for finding in &report.findings {
+            for line in finding.violation.fix.iter().flat_map(|f| f.lines()) {
+                if line.contains("az keyvault create") {
+                    vaults += 1;
+                    for flag in [
+                        "--retention-days 90",
+                        "--enable-purge-protection true",
+                        "--enable-rbac-authorization false",
+                        "--public-network-access Enabled",
+                    ] {
+                        assert!(
+                            line.contains(flag),
+                            "{}: `{line}` lacks {flag}",
+                            path.display()
+                        );
+                    }
+                }
+                // An identity in the wrong region is replaced by one named for the right region.
+                if finding.code() == "CMK002" && line.contains("az identity create") {
+                    identities += 1;
+                    assert!(
+                        line.contains("--name id-citus-cmk-westeurope ")
+                            && line.contains("--location westeurope"),
+                        "{}: `{line}` is not a new identity in the cluster's region",
+                        path.display()
+                    );
+                }
+            }
+        }
+    }
+    assert!(vaults >= 2, "only {vaults} vault creations");
+    assert!(identities >= 1, "no identity creation");
+}

@@ -1024,6 +1024,27 @@ fn a_refused_port_exits_2_naming_the_host_and_the_cause_not_findings() {
     }
 }
 
+/// A host that does not resolve (`.invalid` never does, RFC 2606) is one problem too.
+#[test]
+fn an_unresolvable_host_exits_2_naming_the_host_and_the_cause() {
+    let snapshot = load("fixtures/clean.json");
+    let endpoint = "https://management.cmk-check.invalid";
+    let run = planned_command("check", &snapshot, endpoint, true)
+        .timeout(Duration::from_secs(60))
+        .assert()
+        .code(2)
+        .stdout("");
+    let stderr = String::from_utf8_lossy(&run.get_output().stderr).to_string();
+    assert!(
+        stderr.contains(&format!(
+            "could not reach Azure Resource Manager at `{endpoint}`"
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.to_ascii_lowercase().contains("dns"), "{stderr}");
+    assert!(!stderr.contains("CMK0"), "{stderr}");
+}
+
 /// A server's error text is the server's to choose: escape sequences in it (a screen clear, a
 /// hyperlink, a bell) reach no output of the command line raw, and a bidirectional override
 /// reaches none of those drawn on a terminal (JSON, SARIF and XML carry it as data).
