@@ -35,7 +35,10 @@ fn options() -> Options {
     Options::new(NOW.parse().unwrap())
 }
 
-fn read(name: &str, vault: Option<&str>) -> Result<cmk_check::model::key_file::KeyFile, KeyFileError> {
+fn read(
+    name: &str,
+    vault: Option<&str>,
+) -> Result<cmk_check::model::key_file::KeyFile, KeyFileError> {
     let path = format!("{DIR}/{name}");
     let bytes = std::fs::read(common::root().join(&path)).unwrap();
     key_file::read(&path, &bytes, &mut Given(Some(PASSWORD)), vault)
@@ -110,24 +113,40 @@ fn every_fixture_is_listed() {
 
 #[test]
 fn a_fixture_breaks_every_rule_a_key_file_can_break() {
-    let broken: BTreeSet<&str> = EXPECTED.iter().flat_map(|(_, c)| c.iter().copied()).collect();
-    for rule in cmk_check::rules::ALL.iter().filter(|r| r.breakable_in.contains(&Input::KeyFile)) {
+    let broken: BTreeSet<&str> = EXPECTED
+        .iter()
+        .flat_map(|(_, c)| c.iter().copied())
+        .collect();
+    for rule in cmk_check::rules::ALL
+        .iter()
+        .filter(|r| r.breakable_in.contains(&Input::KeyFile))
+    {
         let vault_dependent = rule.code == "CMK015";
-        assert!(broken.contains(rule.code) || vault_dependent, "no key file breaks {}", rule.code);
+        assert!(
+            broken.contains(rule.code) || vault_dependent,
+            "no key file breaks {}",
+            rule.code
+        );
     }
     // CMK015 needs the clock close to the end of a certificate.
     let file = read("rsa-2048.pfx", None).unwrap();
     let mut late = options();
     late.now = "2044-12-20T00:00:00Z".parse().unwrap();
     let report = engine::run_key_file(&file, &late);
-    assert_eq!(report.findings.iter().map(|f| f.code()).collect::<Vec<_>>(), ["CMK015"]);
+    assert_eq!(
+        report.findings.iter().map(|f| f.code()).collect::<Vec<_>>(),
+        ["CMK015"]
+    );
 }
 
 #[test]
 fn the_vault_decides_where_a_byok_file_goes() {
     let vault = |v| codes("key.byok", Some(v));
     assert!(!vault("https://kv-cmk-prod.vault.azure.net/").contains("CMK032"));
-    assert!(!vault("/subscriptions/s/resourceGroups/g/providers/Microsoft.KeyVault/vaults/kv-cmk-prod").contains("CMK032"));
+    assert!(!vault(
+        "/subscriptions/s/resourceGroups/g/providers/Microsoft.KeyVault/vaults/kv-cmk-prod"
+    )
+    .contains("CMK032"));
     assert!(vault("https://kv-other.vault.azure.net/").contains("CMK032"));
     assert!(vault("https://kv-cmk-prod.vault.azure.cn/").contains("CMK032"));
     assert!(vault("https://hsm.managedhsm.azure.net/").contains("CMK032"));
@@ -139,7 +158,10 @@ fn only_key_file_rules_are_checked() {
     let checked: Vec<&str> = report.checked.iter().map(|r| r.code).collect();
     assert_eq!(
         checked,
-        ["CMK010", "CMK011", "CMK013", "CMK014", "CMK015", "CMK030", "CMK031", "CMK032", "CMK033", "CMK034"]
+        [
+            "CMK010", "CMK011", "CMK013", "CMK014", "CMK015", "CMK030", "CMK031", "CMK032",
+            "CMK033", "CMK034"
+        ]
     );
     assert_eq!(report.rules_passed, checked.len());
 }
@@ -148,13 +170,22 @@ fn only_key_file_rules_are_checked() {
 fn passwords_are_asked_only_when_needed_and_must_be_right() {
     let bytes = |name: &str| std::fs::read(common::root().join(DIR).join(name)).unwrap();
     for name in ["rsa-2048.pfx", "rsa-2048.pem"] {
-        assert!(key_file::read(name, &bytes(name), &mut Given(None), None).is_ok(), "{name}");
+        assert!(
+            key_file::read(name, &bytes(name), &mut Given(None), None).is_ok(),
+            "{name}"
+        );
     }
     for name in ["rsa-2048-password.pfx", "rsa-2048-encrypted.pem"] {
         let none = key_file::read(name, &bytes(name), &mut Given(None), None);
-        assert!(matches!(none, Err(KeyFileError::NeedsPassword { .. })), "{name}");
+        assert!(
+            matches!(none, Err(KeyFileError::NeedsPassword { .. })),
+            "{name}"
+        );
         let wrong = key_file::read(name, &bytes(name), &mut Given(Some("wrong")), None);
-        assert!(matches!(wrong, Err(KeyFileError::WrongPassword { .. })), "{name}");
+        assert!(
+            matches!(wrong, Err(KeyFileError::WrongPassword { .. })),
+            "{name}"
+        );
     }
 }
 
@@ -172,7 +203,10 @@ fn human_reports() {
             "secret.backup",
         ] {
             let report = engine::run_key_file(&read(name, None).unwrap(), &options());
-            insta::assert_snapshot!(format!("human-{name}"), human::render(&report, Style::PLAIN));
+            insta::assert_snapshot!(
+                format!("human-{name}"),
+                human::render(&report, Style::PLAIN)
+            );
         }
     });
 }
@@ -195,15 +229,30 @@ fn key_file(name: &str) -> Command {
 
 #[test]
 fn exit_codes() {
-    key_file("rsa-3072.pfx").assert().code(0).stdout(predicate::str::contains("0 errors, 0 warnings"));
-    key_file("rsa-1024.pfx").assert().code(1).stdout(predicate::str::contains("CMK011(key-size-unsupported)"));
+    key_file("rsa-3072.pfx")
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("0 errors, 0 warnings"));
+    key_file("rsa-1024.pfx")
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("CMK011(key-size-unsupported)"));
     key_file("rsa-2048-password.pfx")
         .args(["--password-env", "FIXTURE_PASSWORD"])
         .assert()
         .code(0);
-    key_file("rsa-1024.pfx").args(["--fail-on", "never"]).assert().code(0);
-    key_file("rsa-1024.pfx").args(["--allow", "CMK011"]).assert().code(0);
-    key_file("key.backup").args(["--deny", "CMK034", "--allow", "CMK010", "--allow", "CMK011"]).assert().code(1);
+    key_file("rsa-1024.pfx")
+        .args(["--fail-on", "never"])
+        .assert()
+        .code(0);
+    key_file("rsa-1024.pfx")
+        .args(["--allow", "CMK011"])
+        .assert()
+        .code(0);
+    key_file("key.backup")
+        .args(["--deny", "CMK034", "--allow", "CMK010", "--allow", "CMK011"])
+        .assert()
+        .code(1);
 }
 
 #[test]
@@ -212,17 +261,24 @@ fn what_cannot_be_read_is_exit_2() {
         key_file(name)
             .assert()
             .code(2)
-            .stderr(predicate::str::contains("is not a key file cmk-check reads"))
+            .stderr(predicate::str::contains(
+                "is not a key file cmk-check reads",
+            ))
             .stderr(predicate::str::contains("PKCS#12"))
             .stderr(predicate::str::contains(".byok"));
     }
-    key_file("not-json.byok").assert().code(2).stderr(predicate::str::contains("not JSON"));
+    key_file("not-json.byok")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not JSON"));
     key_file("rsa-2048-password.pfx")
         .args(["--password-env", "NOT_THE_PASSWORD"])
         .env("NOT_THE_PASSWORD", "wrong")
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("wrong password for `fixtures/key-files/rsa-2048-password.pfx`"));
+        .stderr(predicate::str::contains(
+            "wrong password for `fixtures/key-files/rsa-2048-password.pfx`",
+        ));
     // No terminal to ask on, and no variable: say how to give it.
     key_file("rsa-2048-encrypted.pem")
         .write_stdin("")
@@ -234,14 +290,24 @@ fn what_cannot_be_read_is_exit_2() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("`CMK_CHECK_UNSET_VARIABLE`"));
-    key_file("key.byok").args(["--vault", "kv-cmk-prod"]).assert().code(2).stderr(predicate::str::contains("is not a Key Vault"));
-    key_file("missing.pfx").assert().code(2).stderr(predicate::str::contains("could not read"));
+    key_file("key.byok")
+        .args(["--vault", "kv-cmk-prod"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is not a Key Vault"));
+    key_file("missing.pfx")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("could not read"));
 }
 
 #[test]
 fn every_format_renders_a_key_file_report() {
     for format in ["json", "sarif", "github", "junit"] {
-        let output = key_file("kek-in-managed-hsm.byok").args(["--format", format]).output().unwrap();
+        let output = key_file("kek-in-managed-hsm.byok")
+            .args(["--format", format])
+            .output()
+            .unwrap();
         assert_eq!(output.status.code(), Some(1), "{format}");
         let text = String::from_utf8(output.stdout).unwrap();
         assert!(text.contains("CMK032"), "{format}: {text}");
@@ -252,10 +318,14 @@ fn every_format_renders_a_key_file_report() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains("rules passed"));
-    let sarif: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let sarif: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
     std::fs::remove_file(&out).unwrap();
     let region = &sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"];
-    assert_eq!(region["artifactLocation"]["uri"], "fixtures/key-files/malformed.byok");
+    assert_eq!(
+        region["artifactLocation"]["uri"],
+        "fixtures/key-files/malformed.byok"
+    );
 }
 
 /// The base64 lines of a PEM file's key blocks.
@@ -306,7 +376,10 @@ fn no_output_holds_the_password_or_key_material() {
                 );
                 assert!(!text.is_empty());
                 for secret in &secrets {
-                    assert!(!text.contains(secret.as_str()), "{name} as {format} shows `{secret}`");
+                    assert!(
+                        !text.contains(secret.as_str()),
+                        "{name} as {format} shows `{secret}`"
+                    );
                 }
             }
         }

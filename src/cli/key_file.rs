@@ -47,9 +47,11 @@ impl Password for Source {
             reason,
         };
         if let Some(var) = &self.env {
-            return std::env::var(var)
-                .map(Some)
-                .map_err(|_| unavailable(format!("the environment variable `{var}` of `--password-env` is not set")));
+            return std::env::var(var).map(Some).map_err(|_| {
+                unavailable(format!(
+                    "the environment variable `{var}` of `--password-env` is not set"
+                ))
+            });
         }
         if !std::io::stdin().is_terminal() {
             return Ok(None);

@@ -39,7 +39,7 @@ pub enum Contents {
     /// A PKCS#12 or PEM file holding private keys and certificates.
     Keys(KeyStore),
     /// A Key Vault BYOK file: a key wrapped for a key-exchange key in an HSM.
-    Byok(Byok),
+    Byok(Box<Byok>),
     /// A Key Vault backup blob.
     Backup(Backup),
 }
@@ -74,10 +74,16 @@ pub const CERTIFICATE: &str = "/certificate";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeyKind {
-    Rsa { bits: u32 },
-    Ec { curve: String },
+    Rsa {
+        bits: u32,
+    },
+    Ec {
+        curve: String,
+    },
     /// Another algorithm, by name or OID.
-    Other { algorithm: String },
+    Other {
+        algorithm: String,
+    },
 }
 
 impl KeyKind {
@@ -136,7 +142,9 @@ pub mod byok {
 pub enum Kek {
     Vault(KeyUri),
     /// A Managed HSM key (`https://<hsm>.managedhsm.azure.net/keys/...`).
-    ManagedHsm { name: String },
+    ManagedHsm {
+        name: String,
+    },
     Invalid(KeyUriError),
 }
 
@@ -146,8 +154,13 @@ pub enum Ciphertext {
     NotAString,
     Empty,
     /// A character outside base64url's alphabet, at a byte offset of the string.
-    NotBase64Url { at: usize, found: char },
-    Valid { bytes: usize },
+    NotBase64Url {
+        at: usize,
+        found: char,
+    },
+    Valid {
+        bytes: usize,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

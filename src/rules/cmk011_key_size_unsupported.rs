@@ -1,6 +1,8 @@
 use super::key_vault_name;
 use crate::azure::docs;
-use crate::lint::{Check, Context, KeyFileContext, Fix, Input, Level, Outcome, Property, Rule, Subject, Violation};
+use crate::lint::{
+    Check, Context, Fix, Input, KeyFileContext, Level, Outcome, Property, Rule, Subject, Violation,
+};
 use crate::model::key::{KTY, SIZE};
 use crate::model::key_file::KeyKind;
 
@@ -12,7 +14,12 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../rules/CMK011.md"),
     url: docs::CONCEPTS,
     reads: &[Property(Subject::Key, KTY), Property(Subject::Key, SIZE)],
-    breakable_in: &[Input::Snapshot, Input::Template, Input::Terraform, Input::KeyFile],
+    breakable_in: &[
+        Input::Snapshot,
+        Input::Template,
+        Input::Terraform,
+        Input::KeyFile,
+    ],
     check: Check::State(check),
 };
 

@@ -1,9 +1,11 @@
 use super::{key_vault_name, set_property};
 use crate::azure::docs;
-use crate::lint::{Check, Context, KeyFileContext, Input, Level, Outcome, Property, Rule, Subject, Violation};
+use crate::lint::{
+    Check, Context, Input, KeyFileContext, Level, Outcome, Property, Rule, Subject, Violation,
+};
 use crate::model::key::NOT_BEFORE;
-use crate::model::time::{format_unix, unix};
 use crate::model::key_file::CERTIFICATE;
+use crate::model::time::{format_unix, unix};
 
 pub static RULE: Rule = Rule {
     code: "CMK013",
@@ -13,7 +15,12 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../rules/CMK013.md"),
     url: docs::CONCEPTS,
     reads: &[Property(Subject::Key, NOT_BEFORE)],
-    breakable_in: &[Input::Snapshot, Input::Template, Input::Terraform, Input::KeyFile],
+    breakable_in: &[
+        Input::Snapshot,
+        Input::Template,
+        Input::Terraform,
+        Input::KeyFile,
+    ],
     check: Check::State(check),
 };
 

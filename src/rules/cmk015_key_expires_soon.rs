@@ -1,10 +1,12 @@
 use super::cmk014_key_expired::EXTENSION_SECONDS;
 use super::{key_vault_name, set_property};
 use crate::azure::docs;
-use crate::lint::{Check, Context, KeyFileContext, Input, Level, Outcome, Property, Rule, Subject, Violation};
+use crate::lint::{
+    Check, Context, Input, KeyFileContext, Level, Outcome, Property, Rule, Subject, Violation,
+};
 use crate::model::key::EXPIRES;
-use crate::model::time::{format_unix, unix};
 use crate::model::key_file::CERTIFICATE;
+use crate::model::time::{format_unix, unix};
 
 pub static RULE: Rule = Rule {
     code: "CMK015",
@@ -14,7 +16,12 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../rules/CMK015.md"),
     url: docs::CONCEPTS,
     reads: &[Property(Subject::Key, EXPIRES)],
-    breakable_in: &[Input::Snapshot, Input::Template, Input::Terraform, Input::KeyFile],
+    breakable_in: &[
+        Input::Snapshot,
+        Input::Template,
+        Input::Terraform,
+        Input::KeyFile,
+    ],
     check: Check::State(check),
 };
 

@@ -34,18 +34,36 @@ fn check(cx: &KeyFileContext<'_>) -> Outcome {
             .help(REGENERATE)
     };
     let mut violations = Vec::new();
-    if let Some(problem) = exact(file.schema_version.as_ref(), "schema_version", SCHEMA_VERSION) {
+    if let Some(problem) = exact(
+        file.schema_version.as_ref(),
+        "schema_version",
+        SCHEMA_VERSION,
+    ) {
         violations.push(found(byok::SCHEMA_VERSION, problem, "must be \"1.0.0\""));
     }
     if !file.header.as_ref().is_some_and(Value::is_object) {
-        violations.push(found(byok::HEADER, "has no `header` object".to_string(), "must be an object with `kid`, `alg` and `enc`"));
+        violations.push(found(
+            byok::HEADER,
+            "has no `header` object".to_string(),
+            "must be an object with `kid`, `alg` and `enc`",
+        ));
     } else {
-        violations.extend(kid(file).map(|problem| found(byok::KID, problem, "must be the key URI of the key-exchange key")));
+        violations.extend(kid(file).map(|problem| {
+            found(
+                byok::KID,
+                problem,
+                "must be the key URI of the key-exchange key",
+            )
+        }));
         if let Some(problem) = exact(file.alg.as_ref(), "header.alg", ALG) {
             violations.push(found(byok::ALG, problem, "must be \"dir\""));
         }
         if let Some(problem) = exact(file.enc.as_ref(), "header.enc", ENC) {
-            violations.push(found(byok::ENC, problem, "must be \"CKM_RSA_AES_KEY_WRAP\""));
+            violations.push(found(
+                byok::ENC,
+                problem,
+                "must be \"CKM_RSA_AES_KEY_WRAP\"",
+            ));
         }
     }
     let ciphertext = match file.ciphertext {
@@ -60,10 +78,23 @@ fn check(cx: &KeyFileContext<'_>) -> Outcome {
         )),
     };
     if let Some(problem) = ciphertext {
-        violations.push(found(byok::CIPHERTEXT, problem, "must be the wrapped key in base64url"));
+        violations.push(found(
+            byok::CIPHERTEXT,
+            problem,
+            "must be the wrapped key in base64url",
+        ));
     }
-    if !file.generator.as_ref().and_then(Value::as_str).is_some_and(|g| !g.trim().is_empty()) {
-        violations.push(found(byok::GENERATOR, "does not name its `generator`".to_string(), "must name the tool that wrote the file"));
+    if file
+        .generator
+        .as_ref()
+        .and_then(Value::as_str)
+        .is_none_or(|g| g.trim().is_empty())
+    {
+        violations.push(found(
+            byok::GENERATOR,
+            "does not name its `generator`".to_string(),
+            "must name the tool that wrote the file",
+        ));
     }
     Ok(violations)
 }
@@ -73,7 +104,10 @@ fn exact(value: Option<&Value>, field: &str, expected: &str) -> Option<String> {
     match value {
         None => Some(format!("has no `{field}`")),
         Some(Value::String(s)) if s == expected => None,
-        Some(Value::String(s)) => Some(format!("has `{field}` \"{}\", not \"{expected}\"", s.escape_default())),
+        Some(Value::String(s)) => Some(format!(
+            "has `{field}` \"{}\", not \"{expected}\"",
+            s.escape_default()
+        )),
         Some(_) => Some(format!("has a `{field}` that is not a string")),
     }
 }
@@ -83,7 +117,10 @@ fn kid(file: &Byok) -> Option<String> {
     match (&file.kid, &file.kek) {
         (None, _) => Some("has no `header.kid`".to_string()),
         (Some(_), None) => Some("has a `header.kid` that is not a string".to_string()),
-        (Some(_), Some(Kek::Invalid(error))) => Some(format!("has a `header.kid` that is no Key Vault key URI: {}", error.reason)),
+        (Some(_), Some(Kek::Invalid(error))) => Some(format!(
+            "has a `header.kid` that is no Key Vault key URI: {}",
+            error.reason
+        )),
         (Some(_), Some(_)) => None,
     }
 }

@@ -33,16 +33,26 @@ fn check(cx: &KeyFileContext<'_>) -> Outcome {
     };
     let found = match (&file.kek, target) {
         (Some(Kek::ManagedHsm { name }), _) => Some(violation(
-            format!("the key-exchange key of `{path}` is in Managed HSM `{name}`, not in a Key Vault"),
+            format!(
+                "the key-exchange key of `{path}` is in Managed HSM `{name}`, not in a Key Vault"
+            ),
             "must be a key of a Premium Key Vault".to_string(),
         )),
         (Some(Kek::Vault(_)), Some(t)) if t.managed_hsm => Some(violation(
-            format!("`--vault` names Managed HSM `{}`: the cluster cannot use a key there", t.name),
+            format!(
+                "`--vault` names Managed HSM `{}`: the cluster cannot use a key there",
+                t.name
+            ),
             format!("must be a key of a Premium Key Vault, not of `{}`", t.name),
         )),
-        (Some(Kek::Vault(kek)), Some(t)) if kek.vault != t.name || t.cloud.is_some_and(|c| kek.cloud() != Some(c)) => {
+        (Some(Kek::Vault(kek)), Some(t))
+            if kek.vault != t.name || t.cloud.is_some_and(|c| kek.cloud() != Some(c)) =>
+        {
             Some(violation(
-                format!("the key-exchange key of `{path}` is in vault `{}`, not in `{}`", kek.vault, t.name),
+                format!(
+                    "the key-exchange key of `{path}` is in vault `{}`, not in `{}`",
+                    kek.vault, t.name
+                ),
                 format!("must be a key of `{}`", t.name),
             ))
         }

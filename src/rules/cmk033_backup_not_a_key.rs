@@ -24,10 +24,14 @@ fn check(cx: &KeyFileContext<'_>) -> Outcome {
         BackupKind::Other => format!("a `{}` object", backup.format_name),
     };
     Ok(vec![Violation::at(cx.at(BACKUP_FORMAT))
-        .message(format!("`{}` is a backup of {what}, not of a key", cx.file.path))
+        .message(format!(
+            "`{}` is a backup of {what}, not of a key",
+            cx.file.path
+        ))
         .label("must be `AzureKeyVaultKeyBackupV1.microsoft.com`")
         .help("`az keyvault key restore` restores only key backups: back up the key itself")
         .fix(Fix::Replace(vec![
-            "az keyvault key backup --vault-name <vault> --name <key> --file key.backup".to_string(),
+            "az keyvault key backup --vault-name <vault> --name <key> --file key.backup"
+                .to_string(),
         ]))])
 }

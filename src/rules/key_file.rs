@@ -26,7 +26,8 @@ pub fn key_file_checks() -> Vec<(&'static Rule, KeyFileCheck)> {
         Check::KeyFile(check) => Some((*rule, check)),
         _ => None,
     });
-    let mut checks: Vec<(&'static Rule, KeyFileCheck)> = KEY_RULES.iter().copied().chain(own).collect();
+    let mut checks: Vec<(&'static Rule, KeyFileCheck)> =
+        KEY_RULES.iter().copied().chain(own).collect();
     checks.sort_by_key(|(rule, _)| rule.code);
     checks
 }

@@ -27,16 +27,19 @@ pub fn looks_like(bytes: &[u8], extension: &str) -> bool {
 }
 
 pub fn read(path: &str, bytes: &[u8]) -> Result<(Arc<SourceDoc>, Contents), KeyFileError> {
-    let malformed = |reason: String| KeyFileError::Malformed {
+    let malformed = |reason: String| {
+        KeyFileError::Malformed {
         path: path.to_string(),
         format: "a BYOK file",
         reason,
         help: Some("a BYOK file is the JSON an HSM vendor's BYOK tool writes for `az keyvault key import --byok-file`".to_string()),
+    }
     };
     let text = std::str::from_utf8(bytes)
         .map_err(|_| malformed("it is not UTF-8 text".to_string()))?
         .to_string();
-    let value: Value = serde_json::from_str(&text).map_err(|e| malformed(format!("it is not JSON ({e})")))?;
+    let value: Value =
+        serde_json::from_str(&text).map_err(|e| malformed(format!("it is not JSON ({e})")))?;
     if !value.is_object() {
         return Err(malformed("its JSON is not an object".to_string()));
     }
@@ -52,7 +55,7 @@ pub fn read(path: &str, bytes: &[u8]) -> Result<(Arc<SourceDoc>, Contents), KeyF
         ciphertext: ciphertext(value.at(byok::CIPHERTEXT)),
         generator: field(byok::GENERATOR),
     };
-    Ok((masked(path, text), Contents::Byok(file)))
+    Ok((masked(path, text), Contents::Byok(Box::new(file))))
 }
 
 /// Where the key-exchange key of `kid` lives.
@@ -121,17 +124,34 @@ mod tests {
     #[test]
     fn the_ciphertext_is_masked_in_place() {
         let text = "{\"ciphertext\": \"c2VjcmV0\", \"alg\": \"dir\"}".to_string();
-        let (doc, contents) = read("k.byok", text.as_bytes()).unwrap_or_else(|e| unreachable!("{e}"));
-        assert_eq!(doc.text(), "{\"ciphertext\": \"********\", \"alg\": \"dir\"}");
-        let Contents::Byok(file) = contents else { unreachable!() };
+        let (doc, contents) =
+            read("k.byok", text.as_bytes()).unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(
+            doc.text(),
+            "{\"ciphertext\": \"********\", \"alg\": \"dir\"}"
+        );
+        let Contents::Byok(file) = contents else {
+            unreachable!()
+        };
         assert_eq!(file.ciphertext, Ciphertext::Valid { bytes: 6 });
     }
 
     #[test]
     fn kids_are_placed() {
-        assert!(matches!(kek("https://kv.vault.azure.net/keys/kek/0123456789abcdef0123456789abcdef"), Kek::Vault(_)));
-        assert_eq!(kek("https://hsm.managedhsm.azure.net/keys/kek"), Kek::ManagedHsm { name: "hsm".to_string() });
-        assert!(matches!(kek("https://kv.vault.azure.net/secrets/kek"), Kek::Invalid(_)));
+        assert!(matches!(
+            kek("https://kv-cmk.vault.azure.net/keys/kek/0123456789abcdef0123456789abcdef"),
+            Kek::Vault(_)
+        ));
+        assert_eq!(
+            kek("https://hsm.managedhsm.azure.net/keys/kek"),
+            Kek::ManagedHsm {
+                name: "hsm".to_string()
+            }
+        );
+        assert!(matches!(
+            kek("https://kv.vault.azure.net/secrets/kek"),
+            Kek::Invalid(_)
+        ));
     }
 
     #[test]

@@ -30,7 +30,8 @@ const OTHERS: [(&str, &str); 5] = [
 
 /// A PKCS#8 `PrivateKeyInfo`.
 pub fn pkcs8(der: &[u8]) -> Result<KeyKind, String> {
-    let info = PrivateKeyInfoRef::try_from(der).map_err(|e| format!("not a PKCS#8 private key ({e})"))?;
+    let info =
+        PrivateKeyInfoRef::try_from(der).map_err(|e| format!("not a PKCS#8 private key ({e})"))?;
     let oid = info.algorithm.oid.to_string();
     match oid.as_str() {
         RSA => pkcs1(info.private_key.as_bytes()),
@@ -48,17 +49,18 @@ pub fn pkcs8(der: &[u8]) -> Result<KeyKind, String> {
             }
         }
         other => Ok(KeyKind::Other {
-            algorithm: OTHERS
-                .iter()
-                .find(|(o, _)| *o == other)
-                .map_or_else(|| format!("algorithm {other}"), |(_, name)| (*name).to_string()),
+            algorithm: OTHERS.iter().find(|(o, _)| *o == other).map_or_else(
+                || format!("algorithm {other}"),
+                |(_, name)| (*name).to_string(),
+            ),
         }),
     }
 }
 
 /// A PKCS#1 `RSAPrivateKey`: its size is its modulus's.
 pub fn pkcs1(der: &[u8]) -> Result<KeyKind, String> {
-    let key = pkcs1::RsaPrivateKeyRef::try_from(der).map_err(|e| format!("not an RSA private key ({e})"))?;
+    let key = pkcs1::RsaPrivateKeyRef::try_from(der)
+        .map_err(|e| format!("not an RSA private key ({e})"))?;
     Ok(KeyKind::Rsa {
         bits: bit_length(key.modulus.as_bytes()),
     })
@@ -66,7 +68,8 @@ pub fn pkcs1(der: &[u8]) -> Result<KeyKind, String> {
 
 /// A SEC1 `ECPrivateKey`.
 pub fn sec1(der: &[u8]) -> Result<KeyKind, String> {
-    let key = sec1::EcPrivateKey::try_from(der).map_err(|e| format!("not an EC private key ({e})"))?;
+    let key =
+        sec1::EcPrivateKey::try_from(der).map_err(|e| format!("not an EC private key ({e})"))?;
     let curve = key
         .parameters
         .and_then(|p| p.named_curve())

@@ -24,10 +24,7 @@ pub const SUPPORTED: &str = "PKCS#12 (.pfx, .p12), a PEM private key (PKCS#8, PK
 #[derive(Debug, Error, Diagnostic)]
 pub enum KeyFileError {
     #[error("`{path}` is not a key file cmk-check reads: {found}")]
-    #[diagnostic(
-        code(cmk_check::key_file::unsupported),
-        help("give {SUPPORTED}")
-    )]
+    #[diagnostic(code(cmk_check::key_file::unsupported), help("give {SUPPORTED}"))]
     Unsupported { path: String, found: String },
     #[error("`{path}` is protected by a password")]
     #[diagnostic(
@@ -39,10 +36,7 @@ pub enum KeyFileError {
     #[diagnostic(code(cmk_check::key_file::password))]
     PasswordUnavailable { path: String, reason: String },
     #[error("wrong password for `{path}`")]
-    #[diagnostic(
-        code(cmk_check::key_file::wrong_password),
-        help("{check}")
-    )]
+    #[diagnostic(code(cmk_check::key_file::wrong_password), help("{check}"))]
     WrongPassword { path: String, check: &'static str },
     #[error("`{path}` cannot be read as {format}: {reason}")]
     #[diagnostic(code(cmk_check::key_file::malformed))]

@@ -29,13 +29,20 @@ pub fn read(
     bytes: &[u8],
     password: &mut dyn Password,
 ) -> Result<(Arc<SourceDoc>, Contents), KeyFileError> {
-    let text = std::str::from_utf8(bytes).map_err(|_| malformed(path, "it is not UTF-8 text".to_string(), None))?;
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| malformed(path, "it is not UTF-8 text".to_string(), None))?;
     let mut keys = Vec::new();
     let mut certificate = None;
     for block in blocks(text).map_err(|reason| malformed(path, reason, None))? {
         let der = base64::engine::general_purpose::STANDARD
             .decode(block.body.split_whitespace().collect::<String>())
-            .map_err(|_| malformed(path, format!("the `{}` block is not base64", block.label), None))?;
+            .map_err(|_| {
+                malformed(
+                    path,
+                    format!("the `{}` block is not base64", block.label),
+                    None,
+                )
+            })?;
         let kind = match block.label {
             "PRIVATE KEY" => der::pkcs8(&der).map_err(Refusal::from),
             "RSA PRIVATE KEY" | "EC PRIVATE KEY" if block.headers => {
@@ -107,7 +114,9 @@ fn blocks(text: &str) -> Result<Vec<Block<'_>>, String> {
     let mut rest = text;
     while let Some(at) = rest.find(BEGIN) {
         let after = &rest[at + BEGIN.len()..];
-        let label_end = after.find("-----").ok_or("a `-----BEGIN` line is not closed")?;
+        let label_end = after
+            .find("-----")
+            .ok_or("a `-----BEGIN` line is not closed")?;
         let label = &after[..label_end];
         let body_start = &after[label_end + 5..];
         let end_marker = format!("-----END {label}-----");
@@ -118,10 +127,18 @@ fn blocks(text: &str) -> Result<Vec<Block<'_>>, String> {
         let headers = body.lines().any(|line| line.contains(':'));
         let body = match body.rfind(':') {
             // Headers end at a blank line; the base64 follows it.
-            Some(_) => body.split("\n\n").nth(1).or_else(|| body.split("\r\n\r\n").nth(1)).unwrap_or(""),
+            Some(_) => body
+                .split("\n\n")
+                .nth(1)
+                .or_else(|| body.split("\r\n\r\n").nth(1))
+                .unwrap_or(""),
             None => body,
         };
-        found.push(Block { label, headers, body });
+        found.push(Block {
+            label,
+            headers,
+            body,
+        });
         rest = &body_start[body_end + end_marker.len()..];
     }
     Ok(found)

@@ -16,7 +16,9 @@ pub fn parse_target(given: &str) -> Result<TargetVault, KeyFileError> {
         let kind = id::type_from_id(trimmed).unwrap_or_default();
         let managed_hsm = kind.eq_ignore_ascii_case("Microsoft.KeyVault/managedHSMs");
         if !managed_hsm && !kind.eq_ignore_ascii_case(crate::azure::VAULT_TYPE) {
-            return Err(fail("a resource ID of a vault ends in `/providers/Microsoft.KeyVault/vaults/<name>`"));
+            return Err(fail(
+                "a resource ID of a vault ends in `/providers/Microsoft.KeyVault/vaults/<name>`",
+            ));
         }
         return Ok(TargetVault {
             name: id::name_from_id(trimmed).to_ascii_lowercase(),
@@ -29,11 +31,18 @@ pub fn parse_target(given: &str) -> Result<TargetVault, KeyFileError> {
         .get(..8)
         .filter(|scheme| scheme.eq_ignore_ascii_case("https://"))
         .map(|_| &trimmed[8..])
-        .ok_or_else(|| fail("neither a resource ID (`/subscriptions/...`) nor an `https://` URI"))?;
+        .ok_or_else(|| {
+            fail("neither a resource ID (`/subscriptions/...`) nor an `https://` URI")
+        })?;
     let host = rest.split('/').next().unwrap_or_default();
-    let host = host.strip_suffix(":443").unwrap_or(host).to_ascii_lowercase();
+    let host = host
+        .strip_suffix(":443")
+        .unwrap_or(host)
+        .to_ascii_lowercase();
     if rest.split('/').skip(1).any(|part| !part.is_empty()) {
-        return Err(fail("a vault URI has no path (a key URI names a key, not its vault)"));
+        return Err(fail(
+            "a vault URI has no path (a key URI names a key, not its vault)",
+        ));
     }
     let (name, suffix) = host
         .split_once('.')
@@ -63,12 +72,22 @@ mod tests {
 
     #[test]
     fn ids_and_uris_name_the_vault() {
-        let id = parse_target("/subscriptions/s/resourceGroups/g/providers/Microsoft.KeyVault/vaults/KV-Prod")
+        let id = parse_target(
+            "/subscriptions/s/resourceGroups/g/providers/Microsoft.KeyVault/vaults/KV-Prod",
+        )
+        .unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(
+            (id.name.as_str(), id.cloud, id.managed_hsm),
+            ("kv-prod", None, false)
+        );
+        let uri =
+            parse_target("https://kv-prod.vault.azure.cn/").unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(
+            (uri.name.as_str(), uri.cloud),
+            ("kv-prod", Some(CloudName::China))
+        );
+        let hsm = parse_target("https://hsm.managedhsm.azure.net")
             .unwrap_or_else(|e| unreachable!("{e}"));
-        assert_eq!((id.name.as_str(), id.cloud, id.managed_hsm), ("kv-prod", None, false));
-        let uri = parse_target("https://kv-prod.vault.azure.cn/").unwrap_or_else(|e| unreachable!("{e}"));
-        assert_eq!((uri.name.as_str(), uri.cloud), ("kv-prod", Some(CloudName::China)));
-        let hsm = parse_target("https://hsm.managedhsm.azure.net").unwrap_or_else(|e| unreachable!("{e}"));
         assert!(hsm.managed_hsm);
     }
 
