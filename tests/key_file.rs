@@ -404,3 +404,77 @@ fn explain_knows_the_key_file_rules() {
             .stdout(predicate::str::contains("## How to fix"));
     }
 }
+
+fn validator(schema: &str, draft4: bool) -> jsonschema::Validator {
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(common::root().join(schema)).unwrap())
+            .unwrap();
+    let mut options = jsonschema::options();
+    if draft4 {
+        options = options.with_draft(jsonschema::Draft::Draft4);
+    }
+    options.build(&schema).unwrap()
+}
+
+#[test]
+fn json_and_sarif_reports_of_every_fixture_match_their_schemas() {
+    let report_schema = validator("tests/schemas/cmk-check-report-v1.schema.json", false);
+    let sarif_schema = validator("tests/schemas/sarif-schema-2.1.0.json", true);
+    for (name, _) in EXPECTED {
+        let report = engine::run_key_file(&read(name, None).unwrap(), &options());
+        let json: serde_json::Value =
+            serde_json::from_str(&cmk_check::render::json::render(&report).unwrap()).unwrap();
+        let sarif: serde_json::Value =
+            serde_json::from_str(&cmk_check::render::sarif::render(&report).unwrap()).unwrap();
+        for (format, validator, instance) in [
+            ("json", &report_schema, &json),
+            ("sarif", &sarif_schema, &sarif),
+        ] {
+            let errors: Vec<String> = validator
+                .iter_errors(instance)
+                .map(|e| format!("{e} at {}", e.instance_path()))
+                .collect();
+            assert!(errors.is_empty(), "{name} as {format}: {errors:#?}");
+        }
+    }
+}
+
+#[test]
+fn the_command_prints_the_human_report() {
+    common::catalog_neutral().bind(|| {
+        for name in ["rsa-2048-not-yet-active.pfx", "key.byok"] {
+            let output = key_file(name)
+                .args(["--vault", "https://kv-cmk-prod.vault.azure.net/"])
+                .output()
+                .unwrap();
+            assert_eq!(output.status.code(), Some(1), "{name}");
+            assert!(output.stderr.is_empty(), "{name}");
+            insta::assert_snapshot!(
+                format!("cli-{name}"),
+                String::from_utf8(output.stdout).unwrap()
+            );
+        }
+    });
+}
+
+#[test]
+fn check_does_not_run_the_key_file_rules() {
+    let output = cmk()
+        .args([
+            "check",
+            "--snapshot",
+            "fixtures/clean.json",
+            "--now",
+            NOW,
+            "--format",
+            "junit",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let junit = String::from_utf8(output.stdout).unwrap();
+    assert!(junit.contains("CMK010"), "{junit}");
+    for code in ["CMK030", "CMK031", "CMK032", "CMK033", "CMK034"] {
+        assert!(!junit.contains(code), "check ran {code}");
+    }
+}

@@ -58,11 +58,13 @@ pub(super) fn key_file(cx: &KeyFileContext<'_>) -> Outcome {
     Ok(store
         .keys
         .iter()
-        .filter(|key| !matches!(key.kind, KeyKind::Rsa { .. }))
-        .map(|key| {
+        .enumerate()
+        .filter(|(_, key)| !matches!(key.kind, KeyKind::Rsa { .. }))
+        .map(|(index, key)| {
             Violation::at(cx.at(&format!("{}/type", key.pointer)))
                 .message(format!(
-                    "the private key in `{}` is a `{}` key, not RSA",
+                    "{} in `{}` is of type `{}`, not RSA",
+                    super::key_file::which_key(store, index),
                     cx.file.path,
                     key.kind.kty()
                 ))

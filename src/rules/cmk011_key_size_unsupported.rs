@@ -66,13 +66,18 @@ pub(super) fn key_file(cx: &KeyFileContext<'_>) -> Outcome {
     Ok(store
         .keys
         .iter()
-        .filter_map(|key| match key.kind {
-            KeyKind::Rsa { bits } if !SUPPORTED.contains(&bits) => Some((key, bits)),
+        .enumerate()
+        .filter_map(|(index, key)| match key.kind {
+            KeyKind::Rsa { bits } if !SUPPORTED.contains(&bits) => Some((index, key, bits)),
             _ => None,
         })
-        .map(|(key, bits)| {
+        .map(|(index, key, bits)| {
             Violation::at(cx.at(&format!("{}/size", key.pointer)))
-                .message(format!("the RSA key in `{}` is {bits} bits", cx.file.path))
+                .message(format!(
+                    "{} in `{}` is an RSA key of {bits} bits",
+                    super::key_file::which_key(store, index),
+                    cx.file.path
+                ))
                 .label("must be 2048, 3072 or 4096 bits")
                 .help("a key's size is fixed when it is generated: generate a key of a supported size")
                 .fix(Fix::Replace(vec![

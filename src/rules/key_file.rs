@@ -32,6 +32,14 @@ pub fn key_file_checks() -> Vec<(&'static Rule, KeyFileCheck)> {
     checks
 }
 
+/// How a message names one of a file's keys: "the private key", or "private key 2 of 3".
+pub(super) fn which_key(store: &KeyStore, index: usize) -> String {
+    match store.keys.len() {
+        1 => "the private key".to_string(),
+        n => format!("private key {} of {n}", index + 1),
+    }
+}
+
 /// The certificate of a PKCS#12 or PEM file. A BYOK file or a backup has none: the key's dates
 /// are set when it is imported, or restored with it.
 pub(super) fn certificate<'a>(cx: &KeyFileContext<'a>) -> Option<&'a Certificate> {
