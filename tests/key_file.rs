@@ -101,7 +101,12 @@ fn every_fixture_breaks_what_it_should() {
 #[test]
 fn every_fixture_is_listed() {
     let listed: BTreeSet<&str> = EXPECTED.iter().map(|(n, _)| *n).collect();
-    let unreadable = ["garbage.bin", "not-a-key.pem", "not-json.byok"];
+    let unreadable = [
+        "garbage.bin",
+        "not-a-key.pem",
+        "not-json.byok",
+        "rsa-2048-legacy-encrypted.pem",
+    ];
     for entry in std::fs::read_dir(common::root().join(DIR)).unwrap() {
         let name = entry.unwrap().file_name().into_string().unwrap();
         if name.ends_with(".sh") || name.ends_with(".md") || unreadable.contains(&name.as_str()) {
@@ -267,6 +272,12 @@ fn what_cannot_be_read_is_exit_2() {
             .stderr(predicate::str::contains("PKCS#12"))
             .stderr(predicate::str::contains(".byok"));
     }
+    key_file("rsa-2048-legacy-encrypted.pem")
+        .args(["--password-env", "FIXTURE_PASSWORD"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("legacy PEM encryption"))
+        .stderr(predicate::str::contains("openssl pkcs8 -topk8"));
     key_file("not-json.byok")
         .assert()
         .code(2)

@@ -27,8 +27,6 @@ pub struct KeyFile {
 pub struct TargetVault {
     /// Lower-cased vault (or Managed HSM) name.
     pub name: String,
-    /// As given.
-    pub given: String,
     /// Known from a URI's DNS suffix; a resource ID does not say.
     pub cloud: Option<CloudName>,
     pub managed_hsm: bool,
@@ -158,9 +156,7 @@ pub enum Ciphertext {
         at: usize,
         found: char,
     },
-    Valid {
-        bytes: usize,
-    },
+    Valid,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -67,7 +67,7 @@ fn check(cx: &KeyFileContext<'_>) -> Outcome {
         }
     }
     let ciphertext = match file.ciphertext {
-        Ciphertext::Valid { .. } => None,
+        Ciphertext::Valid => None,
         Ciphertext::Missing => Some("has no `ciphertext`".to_string()),
         Ciphertext::NotAString => Some("has a `ciphertext` that is not a string".to_string()),
         Ciphertext::Empty => Some("has an empty `ciphertext`".to_string()),

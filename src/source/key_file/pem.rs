@@ -49,7 +49,7 @@ pub fn read(
                 return Err(malformed(
                     path,
                     format!("the `{}` block uses OpenSSL's legacy PEM encryption, which cmk-check does not read", block.label),
-                    Some(format!("convert it to encrypted PKCS#8, which cmk-check and Key Vault read: `openssl pkcs8 -topk8 -v2 aes-256-cbc -in {path} -out key-pkcs8.pem`")),
+                    Some("convert it to encrypted PKCS#8, which cmk-check and Key Vault read: `openssl pkcs8 -topk8 -v2 aes-256-cbc -in <file> -out key.pem`".to_string()),
                 ))
             }
             "RSA PRIVATE KEY" => der::pkcs1(&der).map_err(Refusal::from),

@@ -22,7 +22,6 @@ pub fn parse_target(given: &str) -> Result<TargetVault, KeyFileError> {
         }
         return Ok(TargetVault {
             name: id::name_from_id(trimmed).to_ascii_lowercase(),
-            given: given.to_string(),
             cloud: None,
             managed_hsm,
         });
@@ -60,7 +59,6 @@ pub fn parse_target(given: &str) -> Result<TargetVault, KeyFileError> {
     }
     Ok(TargetVault {
         name: name.to_string(),
-        given: given.to_string(),
         cloud: Some(cloud),
         managed_hsm,
     })
