@@ -7,8 +7,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::azure::{id, keyuri};
 use crate::lint::{
-    Check, Context, ExemptionUse, Level, Property, Rule, Severity, Subject, Violation,
+    Check, Context, ExemptionUse, KeyFileContext, Level, Property, Rule, Severity, Subject,
+    Violation,
 };
+use crate::model::key_file::KeyFile;
 use crate::rules;
 use crate::state::{Place, Resource, State, Unknown};
 
@@ -188,6 +190,43 @@ pub fn run(state: &State, options: &Options) -> Report {
     sort(&mut findings);
     Report {
         target: state.target_name(),
+        findings,
+        checked,
+        rules_passed,
+    }
+}
+
+/// Runs the rules of a key file (its own, and the key rules it can break before import) over
+/// it; the cluster rules do not apply and are not reported as checked.
+pub fn run_key_file(file: &KeyFile, options: &Options) -> Report {
+    let context = KeyFileContext {
+        file,
+        now: options.now,
+        expiry_warning_days: options.expiry_warning_days,
+    };
+    let mut findings = Vec::new();
+    let mut checked = Vec::new();
+    let mut rules_passed = 0;
+    for (rule, check) in rules::key_file_checks() {
+        let Some(severity) = options.level(rule).severity() else {
+            continue;
+        };
+        checked.push(rule);
+        let violations = check(&context).unwrap_or_else(|unverified| vec![unverified]);
+        if violations.is_empty() {
+            rules_passed += 1;
+        }
+        findings.extend(violations.into_iter().map(|violation| Finding {
+            rule,
+            severity,
+            violation,
+            exemption: None,
+        }));
+    }
+    apply_exemptions(options, &mut findings, &mut checked, &mut rules_passed);
+    sort(&mut findings);
+    Report {
+        target: file.path.clone(),
         findings,
         checked,
         rules_passed,

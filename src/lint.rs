@@ -9,6 +9,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::model::key_file::KeyFile;
 use crate::model::vault::VaultProperties;
 use crate::model::{ActivityLogAlert, Cluster, Identity, Key, KeyVersion, Vault};
 use crate::state::{Gap, Located, Place, Resource, State};
@@ -97,6 +98,8 @@ pub enum Input {
     /// A Terraform plan (`terraform show -json`).
     Terraform,
     Config,
+    /// A key file before import (`cmk-check key-file`).
+    KeyFile,
 }
 
 /// A property a rule reads: which resource, and the JSON pointer in its ARM body.
@@ -125,6 +128,25 @@ pub enum Check {
     Cluster(fn(&Context<'_>) -> Outcome),
     /// About the configured exemptions themselves, given each exemption and whether it matched.
     Exemptions(fn(&ExemptionUse<'_>) -> Option<Violation>),
+    /// About a key file before import: run by `cmk-check key-file` only.
+    KeyFile(KeyFileCheck),
+}
+
+/// A pure function of a key file and the clock.
+pub type KeyFileCheck = fn(&KeyFileContext<'_>) -> Outcome;
+
+/// What a key-file rule reads.
+pub struct KeyFileContext<'a> {
+    pub file: &'a KeyFile,
+    pub now: DateTime<Utc>,
+    pub expiry_warning_days: i64,
+}
+
+impl KeyFileContext<'_> {
+    /// A place in the file (a BYOK field) or in the account of what was read from it.
+    pub fn at(&self, pointer: &str) -> Place {
+        Place::root(&self.file.doc, pointer, &self.file.path)
+    }
 }
 
 /// One configured exemption as the engine applied it.

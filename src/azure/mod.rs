@@ -43,4 +43,10 @@ pub mod docs {
     pub const KEY_TYPES: &str = "https://learn.microsoft.com/azure/key-vault/keys/about-keys";
     pub const SOFT_DELETE: &str =
         "https://learn.microsoft.com/azure/key-vault/general/soft-delete-overview";
+    pub const BYOK: &str = "https://learn.microsoft.com/azure/key-vault/keys/byok-specification";
+    pub const IMPORT: &str =
+        "https://learn.microsoft.com/azure/key-vault/keys/hsm-protected-keys-byok";
+    pub const BACKUP: &str = "https://learn.microsoft.com/azure/key-vault/general/backup";
+    pub const SECURITY_WORLDS: &str =
+        "https://learn.microsoft.com/azure/key-vault/general/overview-security-worlds";
 }

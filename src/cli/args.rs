@@ -68,6 +68,13 @@ pub enum Command {
         after_help = "Examples:\n  cmk-check merge part-1.json part-2.json --format sarif --output fleet.sarif"
     )]
     Merge(MergeArgs),
+    /// Check a key file before `az keyvault key import` or `restore`: PKCS#12, PEM, BYOK or backup
+    #[command(after_help = "Examples:\n  \
+        cmk-check key-file key.pfx --password-env PFX_PASSWORD\n  \
+        cmk-check key-file key.pem\n  \
+        cmk-check key-file key.byok --vault https://kv-cmk-prod.vault.azure.net/\n  \
+        cmk-check key-file key.backup --vault <vault-id> --format sarif --output key.sarif")]
+    KeyFile(Box<KeyFileArgs>),
     /// Print the documentation of one rule
     #[command(
         after_help = "Examples:\n  cmk-check explain CMK004\n  cmk-check explain purge-protection-disabled"
@@ -113,7 +120,26 @@ pub struct AuditArgs {
     #[command(flatten)]
     pub gate: GateArgs,
     #[command(flatten)]
+    pub scope: ScopeArgs,
+    #[command(flatten)]
     pub connection: ConnectionArgs,
+}
+
+#[derive(clap::Args)]
+pub struct KeyFileArgs {
+    /// The key file: .pfx/.p12, PEM, .byok (Key Vault BYOK) or .backup (Key Vault key backup)
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// The environment variable holding the file's password (else asked on a terminal)
+    #[arg(long, value_name = "VAR")]
+    pub password_env: Option<String>,
+    /// The vault the key goes to: its resource ID or its URI
+    #[arg(long, value_name = "VAULT_ID|VAULT_URI")]
+    pub vault: Option<String>,
+    #[command(flatten)]
+    pub report: ReportArgs,
+    #[command(flatten)]
+    pub gate: GateArgs,
 }
 
 #[derive(clap::Args)]
@@ -146,6 +172,8 @@ pub struct CheckArgs {
     pub live: LiveArgs,
     #[command(flatten)]
     pub gate: GateArgs,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
 }
 
 /// How the report looks and where it goes.
@@ -186,6 +214,12 @@ pub struct GateArgs {
     /// Config file [default: cmk-check.toml in the working directory or its parents]
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+}
+
+/// Which clusters the CMK requirements apply to: not a question for a key file.
+#[derive(clap::Args)]
+#[command(next_help_heading = "Gate")]
+pub struct ScopeArgs {
     /// Every cluster must use a customer-managed key: a service-managed one is an error (CMK025)
     #[arg(long)]
     pub require_cmk: bool,
@@ -300,12 +334,12 @@ impl LiveArgs {
 }
 
 impl GateArgs {
-    pub fn overrides(&self, report: &ReportArgs) -> Overrides {
+    pub fn overrides(&self, report: &ReportArgs, require_cmk: bool) -> Overrides {
         Overrides {
             config: self.config.clone(),
             now: report.now,
             expiry_warning_days: report.expiry_warning_days,
-            require_cmk: self.require_cmk,
+            require_cmk,
             allow: self.allow.clone(),
             warn: self.warn.clone(),
             deny: self.deny.clone(),
@@ -315,7 +349,7 @@ impl GateArgs {
 
 impl CheckArgs {
     pub fn overrides(&self) -> Overrides {
-        self.gate.overrides(&self.report)
+        self.gate.overrides(&self.report, self.scope.require_cmk)
     }
 
     pub fn terraform_placement(&self) -> cmk_check::source::terraform::Placement {

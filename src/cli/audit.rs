@@ -36,7 +36,10 @@ enum AuditError {
 
 pub fn audit(args: &AuditArgs) -> Result<ExitCode, Problem> {
     let cwd = std::env::current_dir().map_err(CliError::WorkingDirectory)?;
-    let options = cmk_check::config::resolve(&args.gate.overrides(&args.report), &cwd)?;
+    let options = cmk_check::config::resolve(
+        &args.gate.overrides(&args.report, args.scope.require_cmk),
+        &cwd,
+    )?;
     let shard = args
         .shard
         .as_deref()

@@ -2,6 +2,7 @@
 
 pub mod args;
 mod audit;
+mod key_file;
 mod output;
 
 use std::path::PathBuf;
@@ -16,7 +17,7 @@ use cmk_check::source::{self, snapshot, Input, Loaded};
 use miette::{Diagnostic, Report as Problem};
 use thiserror::Error;
 
-use self::args::{CatalogFormat, CheckArgs, Command, LiveArgs};
+use self::args::{CatalogFormat, CheckArgs, Command, LiveArgs, ReportArgs};
 pub use self::output::eprint;
 
 /// Exit codes (a contract): 0 clean, 1 findings at or above `--fail-on`, 2 could not run.
@@ -48,6 +49,13 @@ pub(crate) enum CliError {
     #[error("could not start the async runtime")]
     #[diagnostic(code(cmk_check::runtime))]
     Runtime(#[source] std::io::Error),
+    #[error("could not read `{path}`")]
+    #[diagnostic(code(cmk_check::io))]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("could not find the working directory")]
     #[diagnostic(code(cmk_check::io))]
     WorkingDirectory(#[source] std::io::Error),
@@ -59,6 +67,7 @@ pub fn run(command: Command) -> Result<ExitCode, Problem> {
         Command::Snapshot { live, output } => record(&live, output),
         Command::Audit(args) => audit::audit(&args),
         Command::Merge(args) => audit::merge(&args),
+        Command::KeyFile(args) => key_file::key_file(&args),
         Command::Rules { format } => {
             let text = match format {
                 CatalogFormat::Human => catalog::human(),
@@ -122,29 +131,37 @@ fn check(args: &CheckArgs) -> Result<ExitCode, Problem> {
         }
     }
     let merged = engine::merge(&reports);
-    let format = Format::from(args.report.format);
-    let fail_on = FailOn::from(args.gate.fail_on);
+    emit(&reports, &merged, &args.report, args.gate.fail_on.into())
+}
+
+/// Renders the reports in the format asked for, to the file or stdout, and gives the exit code.
+fn emit(
+    reports: &[Report],
+    merged: &Report,
+    args: &ReportArgs,
+    fail_on: FailOn,
+) -> Result<ExitCode, Problem> {
+    let format = Format::from(args.format);
     let style = human::Style {
-        color: output::color(args.report.output.is_some()),
-        narrated: output::narrated(args.report.narrated),
+        color: output::color(args.output.is_some()),
+        narrated: output::narrated(args.narrated),
         width: output::terminal_width(),
     };
-    let text =
-        render::render(&reports, &merged, format, style, fail_on).map_err(CliError::Render)?;
-    match &args.report.output {
+    let text = render::render(reports, merged, format, style, fail_on).map_err(CliError::Render)?;
+    match &args.output {
         Some(path) => {
             std::fs::write(path, &text).map_err(|source| CliError::Write {
                 path: path.clone(),
                 source,
             })?;
-            eprint(&render::summary_line(&merged));
+            eprint(&render::summary_line(merged));
         }
         None => output::print(&text).map_err(CliError::Output)?,
     }
     if format == Format::Github {
         if let Some(path) = output::step_summary_path() {
             // Earlier steps of the job write to the same file: append.
-            output::append(&path, &github::step_summary(&merged))
+            output::append(&path, &github::step_summary(merged))
                 .map_err(|source| CliError::Write { path, source })?;
         }
     }

@@ -9,6 +9,7 @@ pub mod alert;
 pub mod cluster;
 pub mod identity;
 pub mod key;
+pub mod key_file;
 pub mod time;
 pub mod vault;
 

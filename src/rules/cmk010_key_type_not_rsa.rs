@@ -1,7 +1,10 @@
 use super::key_vault_name;
 use crate::azure::docs;
-use crate::lint::{Check, Context, Fix, Input, Level, Outcome, Property, Rule, Subject, Violation};
+use crate::lint::{
+    Check, Context, Fix, Input, KeyFileContext, Level, Outcome, Property, Rule, Subject, Violation,
+};
 use crate::model::key::KTY;
+use crate::model::key_file::KeyKind;
 
 pub static RULE: Rule = Rule {
     code: "CMK010",
@@ -11,7 +14,12 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../rules/CMK010.md"),
     url: docs::CONCEPTS,
     reads: &[Property(Subject::Key, KTY)],
-    breakable_in: &[Input::Snapshot, Input::Template, Input::Terraform],
+    breakable_in: &[
+        Input::Snapshot,
+        Input::Template,
+        Input::Terraform,
+        Input::KeyFile,
+    ],
     check: Check::State(check),
 };
 
@@ -40,4 +48,31 @@ fn check(cx: &Context<'_>) -> Outcome {
                 .fix(fix)])
         }
     }
+}
+
+/// Each private key of a key file: Key Vault would import an EC key, which the cluster cannot use.
+pub(super) fn key_file(cx: &KeyFileContext<'_>) -> Outcome {
+    let Some(store) = super::key_file::key_store(cx, "the key type")? else {
+        return Ok(Vec::new());
+    };
+    Ok(store
+        .keys
+        .iter()
+        .enumerate()
+        .filter(|(_, key)| !matches!(key.kind, KeyKind::Rsa { .. }))
+        .map(|(index, key)| {
+            Violation::at(cx.at(&format!("{}/type", key.pointer)))
+                .message(format!(
+                    "{} in `{}` is of type `{}`, not RSA",
+                    super::key_file::which_key(store, index),
+                    cx.file.path,
+                    key.kind.kty()
+                ))
+                .label("must be `RSA`")
+                .help("the cluster wraps its data key with RSA only: generate an RSA key and export it with its certificate")
+                .fix(Fix::Replace(vec![
+                    "openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072 -out key.pem".to_string(),
+                ]))
+        })
+        .collect())
 }

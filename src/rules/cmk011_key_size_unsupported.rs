@@ -1,7 +1,10 @@
 use super::key_vault_name;
 use crate::azure::docs;
-use crate::lint::{Check, Context, Fix, Input, Level, Outcome, Property, Rule, Subject, Violation};
+use crate::lint::{
+    Check, Context, Fix, Input, KeyFileContext, Level, Outcome, Property, Rule, Subject, Violation,
+};
 use crate::model::key::{KTY, SIZE};
+use crate::model::key_file::KeyKind;
 
 pub static RULE: Rule = Rule {
     code: "CMK011",
@@ -11,7 +14,12 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../rules/CMK011.md"),
     url: docs::CONCEPTS,
     reads: &[Property(Subject::Key, KTY), Property(Subject::Key, SIZE)],
-    breakable_in: &[Input::Snapshot, Input::Template, Input::Terraform],
+    breakable_in: &[
+        Input::Snapshot,
+        Input::Template,
+        Input::Terraform,
+        Input::KeyFile,
+    ],
     check: Check::State(check),
 };
 
@@ -48,4 +56,33 @@ fn check(cx: &Context<'_>) -> Outcome {
             .label("must be 2048, 3072 or 4096 bits")
             .help("record the whole key body: `az keyvault key show --vault-name <vault> --name <key>`")),
     }
+}
+
+/// Each RSA private key of a key file.
+pub(super) fn key_file(cx: &KeyFileContext<'_>) -> Outcome {
+    let Some(store) = super::key_file::key_store(cx, "the key size")? else {
+        return Ok(Vec::new());
+    };
+    Ok(store
+        .keys
+        .iter()
+        .enumerate()
+        .filter_map(|(index, key)| match key.kind {
+            KeyKind::Rsa { bits } if !SUPPORTED.contains(&bits) => Some((index, key, bits)),
+            _ => None,
+        })
+        .map(|(index, key, bits)| {
+            Violation::at(cx.at(&format!("{}/size", key.pointer)))
+                .message(format!(
+                    "{} in `{}` is an RSA key of {bits} bits",
+                    super::key_file::which_key(store, index),
+                    cx.file.path
+                ))
+                .label("must be 2048, 3072 or 4096 bits")
+                .help("a key's size is fixed when it is generated: generate a key of a supported size")
+                .fix(Fix::Replace(vec![
+                    "openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072 -out key.pem".to_string(),
+                ]))
+        })
+        .collect())
 }

@@ -1,8 +1,11 @@
 use super::cmk014_key_expired::EXTENSION_SECONDS;
 use super::{key_vault_name, set_property};
 use crate::azure::docs;
-use crate::lint::{Check, Context, Input, Level, Outcome, Property, Rule, Subject, Violation};
+use crate::lint::{
+    Check, Context, Input, KeyFileContext, Level, Outcome, Property, Rule, Subject, Violation,
+};
 use crate::model::key::EXPIRES;
+use crate::model::key_file::CERTIFICATE;
 use crate::model::time::{format_unix, unix};
 
 pub static RULE: Rule = Rule {
@@ -13,7 +16,12 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../rules/CMK015.md"),
     url: docs::CONCEPTS,
     reads: &[Property(Subject::Key, EXPIRES)],
-    breakable_in: &[Input::Snapshot, Input::Template, Input::Terraform],
+    breakable_in: &[
+        Input::Snapshot,
+        Input::Template,
+        Input::Terraform,
+        Input::KeyFile,
+    ],
     check: Check::State(check),
 };
 
@@ -53,4 +61,25 @@ fn check(cx: &Context<'_>) -> Outcome {
                 format_unix(until)
             )],
         ))])
+}
+
+/// A key file's certificate that expires within the warning window.
+pub(super) fn key_file(cx: &KeyFileContext<'_>) -> Outcome {
+    let Some(cert) = super::key_file::certificate(cx) else {
+        return Ok(Vec::new());
+    };
+    let now = unix(cx.now);
+    let window_end = now.saturating_add(cx.expiry_warning_days.saturating_mul(SECONDS_PER_DAY));
+    if cert.not_after <= now || cert.not_after > window_end {
+        return Ok(Vec::new());
+    }
+    Ok(vec![Violation::at(cx.at(&format!("{CERTIFICATE}/notAfter")))
+        .message(format!(
+            "the certificate in `{}` expires on {}, within {} days",
+            cx.file.path,
+            format_unix(cert.not_after),
+            cx.expiry_warning_days
+        ))
+        .label(format!("expires before {}", format_unix(window_end)))
+        .help("imported with `az keyvault certificate import`, the key expires with the certificate: renew it first, or import the key alone with `az keyvault key import --pem-file`, which sets no dates")])
 }

@@ -39,8 +39,14 @@ mod cmk022_cluster_health_not_monitored;
 mod cmk023_hsm_key_needs_premium_vault;
 mod cmk024_key_recovery_contradicts_vault;
 mod cmk025_cluster_not_customer_managed;
+mod cmk030_key_file_private_key_count;
+mod cmk031_byok_file_invalid;
+mod cmk032_byok_kek_not_on_target;
+mod cmk033_backup_not_a_key;
+mod cmk034_backup_restore_scope;
 mod cmk900_exemption_unmatched;
 mod cmk901_exemption_expired;
+mod key_file;
 mod monitoring;
 mod recovery;
 
@@ -70,9 +76,16 @@ pub static ALL: &[&Rule] = &[
     &cmk023_hsm_key_needs_premium_vault::RULE,
     &cmk024_key_recovery_contradicts_vault::RULE,
     &cmk025_cluster_not_customer_managed::RULE,
+    &cmk030_key_file_private_key_count::RULE,
+    &cmk031_byok_file_invalid::RULE,
+    &cmk032_byok_kek_not_on_target::RULE,
+    &cmk033_backup_not_a_key::RULE,
+    &cmk034_backup_restore_scope::RULE,
     &cmk900_exemption_unmatched::RULE,
     &cmk901_exemption_expired::RULE,
 ];
+
+pub use self::key_file::key_file_checks;
 
 /// Finds a rule by code (any case) or by name.
 pub fn find(code_or_name: &str) -> Option<&'static Rule> {

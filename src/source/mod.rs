@@ -3,6 +3,7 @@
 
 pub mod complete;
 pub mod fleet;
+pub mod key_file;
 pub mod live;
 pub mod snapshot;
 pub mod template;
