@@ -1,5 +1,5 @@
 use super::split_address;
-use crate::azure::{docs, VAULT_TYPE};
+use crate::azure::docs;
 use crate::lint::{Check, Context, Fix, Input, Level, Outcome, Property, Rule, Subject, Violation};
 use crate::model::DiagnosticSetting;
 use crate::state::{Declared, Resource};
@@ -35,10 +35,9 @@ fn check(cx: &Context<'_>) -> Outcome {
         None => Fix::InPlace(vec![format!(
             "az monitor diagnostic-settings create --name cmk-key-audit --resource {vault_id} --logs '[{{\"category\":\"AuditEvent\",\"enabled\":true}}]' --workspace <log-analytics-workspace-id>"
         )]),
-        Some(Declared::Template) => Fix::Edit(format!(
-            "resource keyAudit 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {{ name: 'cmk-key-audit', scope: {}, properties: {{ workspaceId: workspace.id, logs: [ {{ category: 'AuditEvent', enabled: true }} ] }} }}",
-            bicep_symbol(name)
-        )),
+        Some(Declared::Template) => Fix::Edit(
+            "resource keyAudit 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = { name: 'cmk-key-audit', scope: vault, properties: { workspaceId: workspace.id, logs: [ { category: 'AuditEvent', enabled: true } ] } }".to_string()
+        ),
         Some(Declared::Terraform { address, .. }) => {
             let (module, local) = split_address(address);
             let place = if module.is_empty() {
@@ -58,7 +57,9 @@ fn check(cx: &Context<'_>) -> Outcome {
         ))
         .label("key operations on this vault are not logged")
         .help(match &vault.declared {
-            Some(Declared::Template) => "declare a diagnostic setting on the vault (Bicep):",
+            Some(Declared::Template) => {
+                "declare a diagnostic setting on the vault (Bicep, `vault` and `workspace` being its and a Log Analytics workspace's symbolic names):"
+            }
             Some(Declared::Terraform { .. }) => "declare a diagnostic setting on the vault:",
             None => "",
         })
@@ -78,7 +79,7 @@ fn why_not(setting: &DiagnosticSetting) -> Option<&'static str> {
 
 fn near_misses(settings: &[Resource<DiagnosticSetting>]) -> String {
     if settings.is_empty() {
-        return format!("the {VAULT_TYPE} resource has no diagnostic setting");
+        return "it has no diagnostic setting".to_string();
     }
     let misses: Vec<String> = settings
         .iter()
@@ -89,28 +90,4 @@ fn near_misses(settings: &[Resource<DiagnosticSetting>]) -> String {
         said.push(format!("{} more fall short", misses.len() - NAMED));
     }
     said.join("; ")
-}
-
-/// The vault's name as a Bicep symbol: letters, digits and underscores.
-fn bicep_symbol(name: &str) -> String {
-    let symbol: String = name
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect();
-    if symbol.starts_with(|c: char| c.is_ascii_digit()) || symbol.is_empty() {
-        format!("vault_{symbol}")
-    } else {
-        symbol
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bicep_symbols_are_identifiers() {
-        assert_eq!(bicep_symbol("kv-prod"), "kv_prod");
-        assert_eq!(bicep_symbol("1kv"), "vault_1kv");
-    }
 }
