@@ -207,20 +207,31 @@ pub fn sort(findings: &mut [Finding]) {
                 .reads
                 .iter()
                 .any(|Property(subject, _)| *subject == Subject::Key);
-        rules::lost_access_rank(f.code()).unwrap_or(if key_unread {
+        // A named cause counts when it was found, not when it could not be verified.
+        let named = (!f.violation.unverified)
+            .then(|| rules::lost_access_rank(f.code()))
+            .flatten();
+        named.unwrap_or(if key_unread {
             usize::MAX - 1
         } else {
             usize::MAX
         })
     };
     findings.sort_by(|a, b| {
-        (rank(a), a.code(), a.resource(), a.pointer(), &a.violation.message).cmp(&(
-            rank(b),
-            b.code(),
-            b.resource(),
-            b.pointer(),
-            &b.violation.message,
-        ))
+        (
+            rank(a),
+            a.code(),
+            a.resource(),
+            a.pointer(),
+            &a.violation.message,
+        )
+            .cmp(&(
+                rank(b),
+                b.code(),
+                b.resource(),
+                b.pointer(),
+                &b.violation.message,
+            ))
     });
 }
 

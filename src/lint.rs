@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::vault::VaultProperties;
 use crate::model::{
-    ActivityLogAlert, AvailabilityStatus, Cluster, DiagnosticSetting, Identity, Key, KeyVersion, Vault,
+    ActivityLogAlert, AvailabilityStatus, Cluster, DiagnosticSetting, Identity, Key, KeyVersion,
+    Vault,
 };
 use crate::state::{Gap, Located, Place, Resource, State};
 

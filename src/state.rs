@@ -8,8 +8,8 @@ use crate::azure::id;
 use crate::document::lenient::{self, Flaw};
 use crate::document::SourceDoc;
 use crate::model::{
-    ActivityLogAlert, AvailabilityStatus, Body, Cluster, DiagnosticSetting, Identity, Key, KeyVersion,
-    Vault,
+    ActivityLogAlert, AvailabilityStatus, Body, Cluster, DiagnosticSetting, Identity, Key,
+    KeyVersion, Vault,
 };
 
 /// A position in some source text: which resource, and the JSON pointer inside its body.

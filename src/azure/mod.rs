@@ -49,7 +49,8 @@ pub mod docs {
     pub const KEY_TYPES: &str = "https://learn.microsoft.com/azure/key-vault/keys/about-keys";
     pub const SOFT_DELETE: &str =
         "https://learn.microsoft.com/azure/key-vault/general/soft-delete-overview";
-    pub const KEY_VAULT_LOGGING: &str = "https://learn.microsoft.com/azure/key-vault/general/logging";
+    pub const KEY_VAULT_LOGGING: &str =
+        "https://learn.microsoft.com/azure/key-vault/general/logging";
     pub const RESOURCE_HEALTH: &str =
         "https://learn.microsoft.com/azure/service-health/resource-health-overview";
 }

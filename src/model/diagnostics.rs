@@ -47,7 +47,9 @@ impl DiagnosticSetting {
                     .as_deref()
                     .is_some_and(|c| c.trim().eq_ignore_ascii_case(AUDIT_CATEGORY))
                     || log.category_group.as_deref().is_some_and(|g| {
-                        AUDIT_GROUPS.iter().any(|a| g.trim().eq_ignore_ascii_case(a))
+                        AUDIT_GROUPS
+                            .iter()
+                            .any(|a| g.trim().eq_ignore_ascii_case(a))
                     })
             })
     }

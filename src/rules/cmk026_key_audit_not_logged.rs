@@ -69,7 +69,9 @@ fn check(cx: &Context<'_>) -> Outcome {
 /// `None` when the setting logs the vault's audit events; otherwise why not.
 fn why_not(setting: &DiagnosticSetting) -> Option<&'static str> {
     if !setting.sends_audit_events() {
-        return Some("enables neither the `AuditEvent` category nor the `audit` or `allLogs` group");
+        return Some(
+            "enables neither the `AuditEvent` category nor the `audit` or `allLogs` group",
+        );
     }
     if !setting.has_destination() {
         return Some("names no Log Analytics workspace, storage account or event hub");

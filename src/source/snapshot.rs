@@ -16,8 +16,8 @@ use crate::document::lenient::Flaw;
 use crate::document::read::{parse_json, read_text, ReadError};
 use crate::document::{escape, SourceDoc};
 use crate::model::{
-    ActivityLogAlert, AvailabilityStatus, Body, Cluster, DiagnosticSetting, Identity, Key, KeyVersion,
-    Vault,
+    ActivityLogAlert, AvailabilityStatus, Body, Cluster, DiagnosticSetting, Identity, Key,
+    KeyVersion, Vault,
 };
 use crate::state::{Gap, Located, Place, Resource, Section, State};
 
@@ -159,7 +159,8 @@ pub fn parse(name: &str, text: String) -> Result<State, SnapshotError> {
     let key = reader.section::<Key>("key", &target);
     let key_versions = reader.list::<KeyVersion>("keyVersions", &target);
     let alerts = reader.list::<ActivityLogAlert>("activityLogAlerts", &target);
-    let vault_diagnostics = reader.list::<DiagnosticSetting>("vaultDiagnosticSettings", &vault_hint);
+    let vault_diagnostics =
+        reader.list::<DiagnosticSetting>("vaultDiagnosticSettings", &vault_hint);
     // Only a deployed cluster has a health to miss.
     let cluster_id = cluster_body.map_or_else(|| target.clone(), |c| c.id.clone());
     let availability = match reader.get("availability") {

@@ -205,11 +205,21 @@ impl Shared {
                     "no key URI was given (`--key`), and no cluster names one",
                     "give `--key https://<vault>.vault.azure.net/keys/<name>`",
                 );
-                (Err(gap.clone()), Err(gap.clone()), Err(gap.clone()), Err(gap))
+                (
+                    Err(gap.clone()),
+                    Err(gap.clone()),
+                    Err(gap.clone()),
+                    Err(gap),
+                )
             }
             Some(Err(missing)) => {
                 let gap = vault_gap(&missing.reason, &missing.remedy);
-                (Err(gap.clone()), Err(gap.clone()), Err(gap.clone()), Err(gap))
+                (
+                    Err(gap.clone()),
+                    Err(gap.clone()),
+                    Err(gap.clone()),
+                    Err(gap),
+                )
             }
             Some(Ok((vault_id, vault_read))) => {
                 let (diagnostics, diagnostic_bodies) =
@@ -488,7 +498,13 @@ const CLUSTER: Kind = Kind {
     argument: "/cluster",
 };
 
-pub(super) fn gap_at(args: &Arc<SourceDoc>, pointer: &str, resource: &str, reason: &str, remedy: &str) -> Gap {
+pub(super) fn gap_at(
+    args: &Arc<SourceDoc>,
+    pointer: &str,
+    resource: &str,
+    reason: &str,
+    remedy: &str,
+) -> Gap {
     Gap {
         reason: reason.to_string(),
         label: format!("{resource} could not be read"),

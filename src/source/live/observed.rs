@@ -29,7 +29,10 @@ pub(super) fn diagnostics(
     read: Option<Result<Vec<Value>, ArmError>>,
     vault_id: &str,
     args: &Arc<SourceDoc>,
-) -> (Section<Vec<Resource<DiagnosticSetting>>>, Option<Vec<Value>>) {
+) -> (
+    Section<Vec<Resource<DiagnosticSetting>>>,
+    Option<Vec<Value>>,
+) {
     let items = match read {
         None => {
             // Only the fleet audit reads a vault without its settings.
@@ -76,10 +79,12 @@ pub(super) fn availability(
         None => (Ok(None), None),
         Some(Err(e)) => (Err(read_gap(&AVAILABILITY, cluster_id, &e, args)), None),
         Some(Ok(body)) => {
-            let id = body
-                .text("id")
-                .map_or_else(|| super::fetch::availability_path(cluster_id), str::to_string);
-            let typed = resource::<AvailabilityStatus>(&AVAILABILITY, &id, &body, args, "Resource Health");
+            let id = body.text("id").map_or_else(
+                || super::fetch::availability_path(cluster_id),
+                str::to_string,
+            );
+            let typed =
+                resource::<AvailabilityStatus>(&AVAILABILITY, &id, &body, args, "Resource Health");
             let recorded = typed.is_ok().then_some(body);
             (typed.map(Some), recorded)
         }

@@ -108,7 +108,10 @@ mod tests {
             "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/KV-PROD/",
             "kv-prod"
         ));
-        assert!(!scopes_vault("Microsoft.Storage/storageAccounts/kv-prod", "kv-prod"));
+        assert!(!scopes_vault(
+            "Microsoft.Storage/storageAccounts/kv-prod",
+            "kv-prod"
+        ));
         assert!(!scopes_vault("kv-prod", "kv-prod"));
     }
 }

@@ -97,7 +97,10 @@ impl<'p> Builder<'p> {
                 let index = i.to_string();
                 let at = format!("/properties/logs/{}", logs.len());
                 let mut entry = json!({ "enabled": true });
-                for (attribute, field) in [("category", "category"), ("category_group", "categoryGroup")] {
+                for (attribute, field) in [
+                    ("category", "category"),
+                    ("category_group", "categoryGroup"),
+                ] {
                     if let Some(value) = shaped.map(
                         &format!("{at}/{field}"),
                         &[block, &index, attribute],
