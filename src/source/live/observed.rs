@@ -73,9 +73,9 @@ pub(super) fn availability(
     cluster_id: &str,
     args: &Arc<SourceDoc>,
 ) -> (Section<Option<Resource<AvailabilityStatus>>>, Option<Value>) {
+    // Only a deployed cluster has a health; a planned one is read without asking.
     let deployed = matches!(cluster, Ok(Some(c)) if c.body.exists());
-    match read {
-        _ if !deployed => (Ok(None), None),
+    match read.filter(|_| deployed) {
         None => (Ok(None), None),
         Some(Err(e)) => (Err(read_gap(&AVAILABILITY, cluster_id, &e, args)), None),
         Some(Ok(body)) => {
