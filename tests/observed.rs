@@ -450,3 +450,82 @@ async fn the_audit_reports_availability_and_says_once_that_it_left_cmk026_out() 
     }
     assert!(unavailable > 0);
 }
+
+/// The clean plan with its diagnostic setting's planned values changed by `change`.
+fn plan_outcome(change: impl FnOnce(&mut Value)) -> Vec<(String, bool)> {
+    use cmk_check::source::terraform::{self, Placement};
+    let text = std::fs::read_to_string(root().join("fixtures/terraform/clean.json")).unwrap();
+    let mut plan: Value = serde_json::from_str(&text).unwrap();
+    let modules = plan["planned_values"]["root_module"]["child_modules"]
+        .as_array_mut()
+        .unwrap();
+    let setting = modules
+        .iter_mut()
+        .flat_map(|m| m["resources"].as_array_mut().unwrap().iter_mut())
+        .find(|r| r["type"] == "azurerm_monitor_diagnostic_setting")
+        .unwrap();
+    change(&mut setting["values"]);
+    // A value written out is known: it is no longer `after_unknown`.
+    let written: Vec<String> = setting["values"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, _)| k.clone())
+        .collect();
+    let changed = plan["resource_changes"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|r| r["type"] == "azurerm_monitor_diagnostic_setting")
+        .unwrap();
+    let unknown = changed["change"]["after_unknown"].as_object_mut().unwrap();
+    for name in written {
+        unknown.remove(&name);
+    }
+    let parsed =
+        terraform::parse("plan.json", plan.to_string(), None, &Placement::default()).unwrap();
+    let options = Options::new(NOW.parse().unwrap());
+    let reports: Vec<Report> = parsed
+        .targets
+        .iter()
+        .map(|t| engine::run(&t.state, &options))
+        .collect();
+    engine::merge(&reports)
+        .findings
+        .iter()
+        .map(|f| (f.code().to_string(), f.violation.unverified))
+        .collect()
+}
+
+#[test]
+fn a_plan_declares_the_setting_with_enabled_log_or_the_older_log_blocks() {
+    let fails = vec![("CMK026".to_string(), false)];
+    assert!(plan_outcome(|_| {}).is_empty());
+    assert!(plan_outcome(|v| {
+        v["enabled_log"] = json!([{ "category": null, "category_group": "allLogs" }]);
+    })
+    .is_empty());
+    // Provider 3.x: `log` blocks, which can be disabled.
+    let log = |enabled: bool| {
+        plan_outcome(move |v| {
+            v["enabled_log"] = json!([]);
+            v["log"] =
+                json!([{ "category": "AuditEvent", "category_group": null, "enabled": enabled }]);
+        })
+    };
+    assert!(log(true).is_empty());
+    assert_eq!(log(false), fails);
+    // Written to no destination.
+    assert_eq!(
+        plan_outcome(|v| v["log_analytics_workspace_id"] = Value::Null),
+        fails
+    );
+    // Another vault's setting.
+    assert_eq!(
+        plan_outcome(|v| {
+            v["target_resource_id"] = json!("/subscriptions/6a1f4c2e-8b3d-4e5f-9a7b-1c2d3e4f5a6b/resourceGroups/rg-citus-prod/providers/Microsoft.KeyVault/vaults/kv-other");
+        }),
+        fails
+    );
+}
