@@ -1,6 +1,5 @@
-use crate::azure::api::AVAILABILITY as AVAILABILITY_API;
 use crate::azure::docs;
-use crate::lint::{Check, Context, Fix, Input, Level, Outcome, Property, Rule, Subject, Violation};
+use crate::lint::{Check, Context, Input, Level, Outcome, Property, Rule, Subject, Violation};
 use crate::model::availability::Availability;
 
 pub static RULE: Rule = Rule {
@@ -58,11 +57,7 @@ fn check(cx: &Context<'_>) -> Outcome {
                 "could not verify that cluster `{name}` is available: Resource Health reports `Unknown`"
             )))
             .label("Resource Health has no recent signal from the cluster")
-            .help("look again in a few minutes:")
-            .fix(Fix::InPlace(vec![format!(
-                "az rest --method get --url \"{}/providers/Microsoft.ResourceHealth/availabilityStatuses/current?api-version={AVAILABILITY_API}\" --query properties.availabilityState",
-                cluster.id
-            )]))),
+            .help("Resource Health reports `Unknown` when it has had no signal from the cluster for a while: check again in a few minutes; if it stays `Unknown`, the cluster's own metrics and connections tell whether it is reachable")),
         None => Err(Violation::at(at)
             .unverified()
             .message(format!(

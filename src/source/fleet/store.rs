@@ -194,7 +194,7 @@ impl Store {
                 status: 404,
                 code: Some("ResourceNotFound".to_string()),
                 message: Some(format!(
-                    "Azure Resource Graph lists no Resource Health status for cluster `{}`",
+                    "Azure Resource Graph gave no Resource Health status for cluster `{}`",
                     cluster.name
                 )),
             }),
