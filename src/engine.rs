@@ -123,7 +123,7 @@ impl FailOn {
 pub struct Report {
     /// What was checked: the cluster, or the key URI of a planned one.
     pub target: String,
-    /// Sorted by code, then resource, then pointer.
+    /// Sorted by code, then resource, then pointer ([`sort`]).
     pub findings: Vec<Finding>,
     /// The rules that ran (those not set to `allow`), in catalog order.
     pub checked: Vec<&'static Rule>,
@@ -233,15 +233,49 @@ pub fn run_key_file(file: &KeyFile, options: &Options) -> Report {
     }
 }
 
-/// By code, resource, pointer and message: the order of every report.
+/// By code, resource, pointer and message: the order of every report. When the cluster is
+/// not available, that comes first, and the likely causes of its lost key access right after
+/// it: the reader of an outage starts at its explanation.
 pub fn sort(findings: &mut [Finding]) {
+    let unavailable = findings
+        .iter()
+        .any(|f| f.code() == rules::not_available_code() && !f.violation.unverified);
+    let rank = |f: &Finding| -> usize {
+        if !unavailable {
+            return 0;
+        }
+        // After the named causes: a key that could not be read at all (deleted, or behind a
+        // closed firewall), which the rules reading the key report as unverified.
+        let key_unread = f.violation.unverified
+            && f.rule
+                .reads
+                .iter()
+                .any(|Property(subject, _)| *subject == Subject::Key);
+        // A named cause counts when it was found, not when it could not be verified.
+        let named = (!f.violation.unverified)
+            .then(|| rules::lost_access_rank(f.code()))
+            .flatten();
+        named.unwrap_or(if key_unread {
+            usize::MAX - 1
+        } else {
+            usize::MAX
+        })
+    };
     findings.sort_by(|a, b| {
-        (a.code(), a.resource(), a.pointer(), &a.violation.message).cmp(&(
-            b.code(),
-            b.resource(),
-            b.pointer(),
-            &b.violation.message,
-        ))
+        (
+            rank(a),
+            a.code(),
+            a.resource(),
+            a.pointer(),
+            &a.violation.message,
+        )
+            .cmp(&(
+                rank(b),
+                b.code(),
+                b.resource(),
+                b.pointer(),
+                &b.violation.message,
+            ))
     });
 }
 
@@ -314,6 +348,16 @@ fn unknowns_of(state: &State, subject: Subject) -> Vec<&Unknown> {
             _ => Vec::new(),
         },
         Subject::Alerts => state.alerts.iter().flatten().flat_map(of).collect(),
+        Subject::VaultDiagnostics => state
+            .vault_diagnostics
+            .iter()
+            .flatten()
+            .flat_map(of)
+            .collect(),
+        Subject::Availability => match &state.availability {
+            Ok(Some(status)) => of(status).collect(),
+            _ => Vec::new(),
+        },
     }
 }
 

@@ -11,7 +11,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::key_file::KeyFile;
 use crate::model::vault::VaultProperties;
-use crate::model::{ActivityLogAlert, Cluster, Identity, Key, KeyVersion, Vault};
+use crate::model::{
+    ActivityLogAlert, AvailabilityStatus, Cluster, DiagnosticSetting, Identity, Key, KeyVersion,
+    Vault,
+};
 use crate::state::{Gap, Located, Place, Resource, State};
 
 /// How bad a finding is.
@@ -114,6 +117,8 @@ pub enum Subject {
     KeyVersions,
     Cluster,
     Alerts,
+    VaultDiagnostics,
+    Availability,
 }
 
 /// What a check returns: its findings, or the one finding that says why it could not run.
@@ -366,6 +371,28 @@ impl Context<'_> {
         self.state
             .alerts
             .as_deref()
+            .map_err(|gap| gap.unverified(requirement))
+    }
+
+    pub fn vault_diagnostics(
+        &self,
+        requirement: &str,
+    ) -> Result<&[Resource<DiagnosticSetting>], Violation> {
+        self.state
+            .vault_diagnostics
+            .as_deref()
+            .map_err(|gap| gap.unverified(requirement))
+    }
+
+    /// The cluster's availability, `None` where there is no deployed cluster.
+    pub fn availability(
+        &self,
+        requirement: &str,
+    ) -> Result<Option<&Resource<AvailabilityStatus>>, Violation> {
+        self.state
+            .availability
+            .as_ref()
+            .map(Option::as_ref)
             .map_err(|gap| gap.unverified(requirement))
     }
 }

@@ -7,7 +7,10 @@ use serde_json::Value;
 use crate::azure::id;
 use crate::document::lenient::{self, Flaw};
 use crate::document::SourceDoc;
-use crate::model::{ActivityLogAlert, Body, Cluster, Identity, Key, KeyVersion, Vault};
+use crate::model::{
+    ActivityLogAlert, AvailabilityStatus, Body, Cluster, DiagnosticSetting, Identity, Key,
+    KeyVersion, Vault,
+};
 
 /// A position in some source text: which resource, and the JSON pointer inside its body.
 #[derive(Debug, Clone)]
@@ -318,6 +321,11 @@ pub struct State {
     pub cluster: Section<Option<Resource<Cluster>>>,
     /// The activity-log alerts of the subscriptions that hold the vault and the cluster.
     pub alerts: Section<Vec<Resource<ActivityLogAlert>>>,
+    /// The key vault's diagnostic settings.
+    pub vault_diagnostics: Section<Vec<Resource<DiagnosticSetting>>>,
+    /// What Resource Health says of the cluster now; `Ok(None)` where there is no deployed
+    /// cluster to ask about.
+    pub availability: Section<Option<Resource<AvailabilityStatus>>>,
 }
 
 impl State {

@@ -268,6 +268,8 @@ fn could_not_verify_is_reported_at_the_rules_own_level() {
 fn rotating_an_existing_cluster_to_a_new_version_is_allowed() {
     let c = codes(|s| {
         s["cluster"]["properties"]["provisioningState"] = json!("Succeeded");
+        // An existing cluster has a health: it is up.
+        s["availability"] = json!({"properties": {"availabilityState": "Available"}});
         s["cluster"]["properties"]["dataEncryption"]["primaryKeyUri"] = json!(
             "https://kv-cmk-prod.vault.azure.net/keys/cmk-citus/0b1e7d3c9f2a4e6b8c5d1a7f3e9b2c4d"
         );
@@ -279,6 +281,8 @@ fn rotating_an_existing_cluster_to_a_new_version_is_allowed() {
 fn an_existing_cluster_cannot_change_identity() {
     let c = codes(|s| {
         s["cluster"]["properties"]["provisioningState"] = json!("Succeeded");
+        // An existing cluster has a health: it is up.
+        s["availability"] = json!({"properties": {"availabilityState": "Available"}});
         s["identity"]["id"] = json!(
             "/subscriptions/6a1f4c2e-8b3d-4e5f-9a7b-1c2d3e4f5a6b/resourceGroups/rg-citus-prod/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-new"
         );
@@ -562,6 +566,8 @@ fn base64_modulus(bits: usize) -> String {
 fn a_rotation_with_a_malformed_version_is_still_a_rotation() {
     let found = findings(|s| {
         s["cluster"]["properties"]["provisioningState"] = json!("Succeeded");
+        // An existing cluster has a health: it is up.
+        s["availability"] = json!({"properties": {"availabilityState": "Available"}});
         s["cluster"]["properties"]["dataEncryption"]["primaryKeyUri"] =
             json!("https://kv-cmk-prod.vault.azure.net/keys/cmk-citus/not-a-version");
     });

@@ -12,6 +12,8 @@ pub const ACCESS_POLICIES_TYPE: &str = "Microsoft.KeyVault/vaults/accessPolicies
 pub const CLUSTER_TYPE: &str = "Microsoft.DBforPostgreSQL/serverGroupsv2";
 pub const ALERT_TYPE: &str = "Microsoft.Insights/activityLogAlerts";
 pub const DEPLOYMENT_TYPE: &str = "Microsoft.Resources/deployments";
+pub const DIAGNOSTIC_SETTINGS_TYPE: &str = "Microsoft.Insights/diagnosticSettings";
+pub const AVAILABILITY_TYPE: &str = "Microsoft.ResourceHealth/availabilityStatuses";
 
 /// The API versions cmk-check reads with.
 pub mod api {
@@ -20,6 +22,8 @@ pub mod api {
     pub const CLUSTER: &str = "2023-03-02-preview";
     pub const ALERTS: &str = "2020-10-01";
     pub const RESOURCE_GRAPH: &str = "2024-04-01";
+    pub const DIAGNOSTIC_SETTINGS: &str = "2021-05-01-preview";
+    pub const AVAILABILITY: &str = "2023-10-01-preview";
 }
 
 /// The RBAC actions a read needs, which Reader grants: named when a read is denied.
@@ -30,6 +34,8 @@ pub mod actions {
     pub const READ_KEY_VERSIONS: &str = "Microsoft.KeyVault/vaults/keys/versions/read";
     pub const READ_ALERTS: &str = "Microsoft.Insights/activityLogAlerts/read";
     pub const READ_CLUSTER: &str = "Microsoft.DBforPostgreSQL/serverGroupsv2/read";
+    pub const READ_DIAGNOSTIC_SETTINGS: &str = "Microsoft.Insights/diagnosticSettings/read";
+    pub const READ_AVAILABILITY: &str = "Microsoft.ResourceHealth/availabilityStatuses/read";
 }
 
 /// Microsoft's pages on the requirements the rules check.
@@ -49,4 +55,8 @@ pub mod docs {
     pub const BACKUP: &str = "https://learn.microsoft.com/azure/key-vault/general/backup";
     pub const SECURITY_WORLDS: &str =
         "https://learn.microsoft.com/azure/key-vault/general/overview-security-worlds";
+    pub const KEY_VAULT_LOGGING: &str =
+        "https://learn.microsoft.com/azure/key-vault/general/logging";
+    pub const RESOURCE_HEALTH: &str =
+        "https://learn.microsoft.com/azure/service-health/resource-health-overview";
 }

@@ -6,7 +6,9 @@
 //! which also says where each part is written, so labels still point at the user's text.
 
 pub mod alert;
+pub mod availability;
 pub mod cluster;
+pub mod diagnostics;
 pub mod identity;
 pub mod key;
 pub mod key_file;
@@ -17,7 +19,9 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 pub use alert::ActivityLogAlert;
+pub use availability::AvailabilityStatus;
 pub use cluster::Cluster;
+pub use diagnostics::DiagnosticSetting;
 pub use identity::Identity;
 pub use key::{Key, KeyVersion};
 pub use vault::Vault;

@@ -39,6 +39,8 @@ mod cmk022_cluster_health_not_monitored;
 mod cmk023_hsm_key_needs_premium_vault;
 mod cmk024_key_recovery_contradicts_vault;
 mod cmk025_cluster_not_customer_managed;
+mod cmk026_key_audit_not_logged;
+mod cmk027_cluster_not_available;
 mod cmk030_key_file_private_key_count;
 mod cmk031_byok_file_invalid;
 mod cmk032_byok_kek_not_on_target;
@@ -76,6 +78,8 @@ pub static ALL: &[&Rule] = &[
     &cmk023_hsm_key_needs_premium_vault::RULE,
     &cmk024_key_recovery_contradicts_vault::RULE,
     &cmk025_cluster_not_customer_managed::RULE,
+    &cmk026_key_audit_not_logged::RULE,
+    &cmk027_cluster_not_available::RULE,
     &cmk030_key_file_private_key_count::RULE,
     &cmk031_byok_file_invalid::RULE,
     &cmk032_byok_kek_not_on_target::RULE,
@@ -86,6 +90,26 @@ pub static ALL: &[&Rule] = &[
 ];
 
 pub use self::key_file::key_file_checks;
+/// Where a finding goes in a report about a cluster that is not available: the availability
+/// first, then the likely causes of lost key access, then the rest (`None`). The key that
+/// cannot be read (deleted, or behind a closed firewall) is a cause too, but a cause the rules
+/// reading the key can only report as unverified, so the engine places those.
+pub fn lost_access_rank(code: &str) -> Option<usize> {
+    let causes = [
+        cmk027_cluster_not_available::RULE.code,
+        cmk012_key_disabled::RULE.code,
+        cmk014_key_expired::RULE.code,
+        cmk013_key_not_yet_active::RULE.code,
+        cmk008_key_permissions_missing::RULE.code,
+        cmk006_public_network_access_restricted::RULE.code,
+    ];
+    causes.iter().position(|c| *c == code)
+}
+
+/// The code of the rule about a cluster that is not available.
+pub fn not_available_code() -> &'static str {
+    cmk027_cluster_not_available::RULE.code
+}
 
 /// Finds a rule by code (any case) or by name.
 pub fn find(code_or_name: &str) -> Option<&'static Rule> {

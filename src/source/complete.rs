@@ -27,6 +27,8 @@ pub struct Referenced {
     pub key_missing: bool,
     /// The subscription whose existing alerts count, when the code declares none.
     pub alerts_subscription: Option<String>,
+    /// The referenced vault's diagnostic settings are read with it: the code declares none.
+    pub diagnostics_missing: bool,
 }
 
 impl Referenced {
@@ -86,6 +88,9 @@ fn apply(planned: &mut Planned, read: State) {
     if let Some((_, _, place)) = &referenced.key {
         if referenced.vault_missing {
             state.vault = at(read.vault, place);
+        }
+        if referenced.diagnostics_missing {
+            state.vault_diagnostics = at(read.vault_diagnostics, place);
         }
         if referenced.key_missing {
             state.key = at(read.key, place);

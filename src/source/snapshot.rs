@@ -1,5 +1,6 @@
 //! Snapshot format v1: one JSON object holding the ARM bodies of the identity, vault, key, key
-//! versions, cluster and alerts, plus the target region and key URI. Written by
+//! versions, cluster, alerts, the vault's diagnostic settings and the cluster's availability,
+//! plus the target region and key URI. Written by
 //! `cmk-check snapshot` and read by `cmk-check check --snapshot`, both here.
 
 use std::path::Path;
@@ -14,7 +15,10 @@ use crate::document::json::{key_of, Members};
 use crate::document::lenient::Flaw;
 use crate::document::read::{parse_json, read_text, ReadError};
 use crate::document::{escape, SourceDoc};
-use crate::model::{ActivityLogAlert, Body, Cluster, Identity, Key, KeyVersion, Vault};
+use crate::model::{
+    ActivityLogAlert, AvailabilityStatus, Body, Cluster, DiagnosticSetting, Identity, Key,
+    KeyVersion, Vault,
+};
 use crate::state::{Gap, Located, Place, Resource, Section, State};
 
 pub const FORMAT_VERSION: u64 = 1;
@@ -51,6 +55,8 @@ pub struct Recording {
     pub key_versions: Option<Vec<Value>>,
     pub cluster: Option<Value>,
     pub alerts: Option<Vec<Value>>,
+    pub vault_diagnostics: Option<Vec<Value>>,
+    pub availability: Option<Value>,
 }
 
 /// The snapshot document of a recording.
@@ -76,6 +82,11 @@ pub fn write(recording: &Recording) -> Value {
         "activityLogAlerts",
         recording.alerts.clone().map(Value::Array),
     );
+    put(
+        "vaultDiagnosticSettings",
+        recording.vault_diagnostics.clone().map(Value::Array),
+    );
+    put("availability", recording.availability.clone());
     Value::Object(root)
 }
 
@@ -148,6 +159,21 @@ pub fn parse(name: &str, text: String) -> Result<State, SnapshotError> {
     let key = reader.section::<Key>("key", &target);
     let key_versions = reader.list::<KeyVersion>("keyVersions", &target);
     let alerts = reader.list::<ActivityLogAlert>("activityLogAlerts", &target);
+    let vault_diagnostics =
+        reader.list::<DiagnosticSetting>("vaultDiagnosticSettings", &vault_hint);
+    // Only a deployed cluster has a health to miss.
+    let cluster_id = cluster_body.map_or_else(|| target.clone(), |c| c.id.clone());
+    let availability = match reader.get("availability") {
+        Some(value) => reader
+            .resource::<AvailabilityStatus>(value, "availability", &cluster_id)
+            .map(Some),
+        None if cluster_body.is_some_and(|c| c.body.exists()) => Err(reader.missing(
+            "availability",
+            "the snapshot has no `availability` section",
+            &cluster_id,
+        )),
+        None => Ok(None),
+    };
 
     Ok(State {
         location,
@@ -158,6 +184,8 @@ pub fn parse(name: &str, text: String) -> Result<State, SnapshotError> {
         key_versions,
         cluster: cluster.transpose(),
         alerts,
+        vault_diagnostics,
+        availability,
     })
 }
 

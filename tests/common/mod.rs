@@ -175,6 +175,17 @@ pub async fn serve(server: &MockServer, snapshot: &Value) {
     {
         get(server, &id(cluster), ok(cluster)).await;
     }
+    if let Some(settings) = snapshot.get("vaultDiagnosticSettings") {
+        get(
+            server,
+            &diagnostics_path(snapshot),
+            ok(&json!({ "value": settings })),
+        )
+        .await;
+    }
+    if let Some(status) = snapshot.get("availability") {
+        get(server, &id(status), ok(status)).await;
+    }
     if let Some(alerts) = snapshot.get("activityLogAlerts") {
         let subscription = id(&snapshot["vault"])
             .split('/')
@@ -185,6 +196,14 @@ pub async fn serve(server: &MockServer, snapshot: &Value) {
             format!("/subscriptions/{subscription}/providers/Microsoft.Insights/activityLogAlerts");
         get(server, &path, ok(&json!({ "value": alerts }))).await;
     }
+}
+
+/// Where ARM lists the diagnostic settings of the snapshot's vault.
+pub fn diagnostics_path(snapshot: &Value) -> String {
+    format!(
+        "{}/providers/Microsoft.Insights/diagnosticSettings",
+        id(&snapshot["vault"])
+    )
 }
 
 /// The bodies a planned-cluster check reads with `--vault`, at the paths ARM serves them: what
@@ -203,6 +222,10 @@ pub fn planned_bodies(snapshot: &Value) -> Vec<(String, Value)> {
         (
             format!("/subscriptions/{subscription}/providers/Microsoft.Insights/activityLogAlerts"),
             json!({"value": snapshot["activityLogAlerts"]}),
+        ),
+        (
+            diagnostics_path(snapshot),
+            json!({"value": snapshot["vaultDiagnosticSettings"]}),
         ),
     ]
 }

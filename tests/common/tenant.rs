@@ -1,5 +1,6 @@
 //! A fake Azure tenant on loopback: Resource Graph and ARM answering for a generated fleet of
-//! clusters, identities, vaults, keys, alerts and health statuses, made from the shipped
+//! clusters, identities, vaults (and their diagnostic settings, for `check`), keys, alerts and
+//! health statuses, made from the shipped
 //! fixtures. It has Azure's latency and throttling (a quota of Resource Graph queries per window,
 //! a bucket of reads per subscription, 429 with Retry-After when empty), and can deny a
 //! subscription or throttle one in bursts.
@@ -183,7 +184,18 @@ fn generate(spec: &Spec) -> Generated {
             (FIXTURE_SUBSCRIPTION, sub.as_str()),
             (FIXTURE_VAULT, vault.as_str()),
         ];
-        world.add("vaults", rewrite(&fixture["vault"], &names));
+        let vault_body = rewrite(&fixture["vault"], &names);
+        if let Some(settings) = fixture.get("vaultDiagnosticSettings") {
+            // Not in Resource Graph: only `check` reads them, from ARM.
+            let path = format!(
+                "{}/providers/microsoft.insights/diagnosticsettings",
+                vault_body["id"].as_str().unwrap().to_ascii_lowercase()
+            );
+            world
+                .bodies
+                .insert(path, json!({ "value": rewrite(settings, &names) }));
+        }
+        world.add("vaults", vault_body);
         for k in 0..keys_per_vault {
             let key = format!("cmk-{k}");
             let names = [

@@ -181,16 +181,30 @@ impl Store {
                                 (Err(not_found("key", &path)), Plane::Management)
                             })),
                             versions: self.versions.get(&lower(&versions_path)).cloned(),
+                            // Not in Resource Graph: the audit leaves CMK026 to `check`.
+                            diagnostics: None,
                         }
                     }
                 }
             }
+        };
+        let availability = match self.health.get(&lower(&cluster.id)) {
+            Some(row) => Ok(row.clone()),
+            None => Err(ArmError::Status {
+                status: 404,
+                code: Some("ResourceNotFound".to_string()),
+                message: Some(format!(
+                    "Azure Resource Graph gave no Resource Health status for cluster `{}`",
+                    cluster.name
+                )),
+            }),
         };
         let fetched = Fetched {
             cluster: Some(Ok(row.clone())),
             identity,
             key,
             alerts,
+            availability: Some(availability),
         };
         shared.assemble_without_recording(&target, fetched)
     }

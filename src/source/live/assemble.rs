@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use super::arm::ArmError;
 use super::fetch::{AlertsRead, Fetched, Plane};
 use super::target::Target;
-use super::Live;
+use super::{observed, Live};
 use crate::azure::actions;
 use crate::azure::id as ids;
 use crate::azure::keyuri::KeyUri;
@@ -72,6 +72,7 @@ impl Shared {
             cluster,
             identity,
             key: key_side,
+            availability,
             ..
         } = fetched;
         let mut recording = Recording::default();
@@ -97,6 +98,9 @@ impl Shared {
         if let Err(gap) = &cluster {
             note(gap);
         }
+        let (availability, availability_body) =
+            observed::availability(availability, &cluster, &cluster_id, args);
+        recording.availability = availability_body;
         let cluster_resource = cluster.as_ref().ok().and_then(Option::as_ref);
 
         let location = match (&target.location, cluster_resource) {
@@ -195,19 +199,32 @@ impl Shared {
 
         let vault_gap =
             |reason: &str, remedy: &str| gap_at(args, "/key", "the key vault", reason, remedy);
-        let (vault, key, key_versions) = match key_side.vault {
+        let (vault, key, key_versions, vault_diagnostics) = match key_side.vault {
             None => {
                 let gap = vault_gap(
                     "no key URI was given (`--key`), and no cluster names one",
                     "give `--key https://<vault>.vault.azure.net/keys/<name>`",
                 );
-                (Err(gap.clone()), Err(gap.clone()), Err(gap))
+                (
+                    Err(gap.clone()),
+                    Err(gap.clone()),
+                    Err(gap.clone()),
+                    Err(gap),
+                )
             }
             Some(Err(missing)) => {
                 let gap = vault_gap(&missing.reason, &missing.remedy);
-                (Err(gap.clone()), Err(gap.clone()), Err(gap))
+                (
+                    Err(gap.clone()),
+                    Err(gap.clone()),
+                    Err(gap.clone()),
+                    Err(gap),
+                )
             }
             Some(Ok((vault_id, vault_read))) => {
+                let (diagnostics, diagnostic_bodies) =
+                    observed::diagnostics(key_side.diagnostics, &vault_id, args);
+                recording.vault_diagnostics = diagnostic_bodies;
                 let vault: Section<Resource<Vault>> = match vault_read {
                     Err(e) => Err(read_gap(&VAULT, &vault_id, &e, args)),
                     Ok(body) => {
@@ -278,7 +295,7 @@ impl Shared {
                         typed
                     }
                 };
-                (vault, key, versions)
+                (vault, key, versions, diagnostics)
             }
         };
         for gap in [
@@ -286,6 +303,8 @@ impl Shared {
             vault.as_ref().err(),
             key.as_ref().err(),
             key_versions.as_ref().err(),
+            vault_diagnostics.as_ref().err(),
+            availability.as_ref().err(),
         ]
         .into_iter()
         .flatten()
@@ -309,6 +328,8 @@ impl Shared {
                 key_versions,
                 cluster,
                 alerts,
+                vault_diagnostics,
+                availability,
             },
             recording,
             unread,
@@ -367,7 +388,7 @@ impl Shared {
 }
 
 /// A fetched body as a typed resource whose doc is its pretty-printed JSON.
-fn resource<T: Body>(
+pub(super) fn resource<T: Body>(
     kind: &Kind,
     id: &str,
     body: &Value,
@@ -393,7 +414,7 @@ fn resource<T: Body>(
     })
 }
 
-fn read_gap(kind: &Kind, id: &str, error: &ArmError, args: &Arc<SourceDoc>) -> Gap {
+pub(super) fn read_gap(kind: &Kind, id: &str, error: &ArmError, args: &Arc<SourceDoc>) -> Gap {
     let name = ids::name_from_id(id);
     let pointer = if args.node(kind.argument).is_some() {
         kind.argument
@@ -442,10 +463,10 @@ fn read_gap(kind: &Kind, id: &str, error: &ArmError, args: &Arc<SourceDoc>) -> G
 }
 
 /// What a resource kind needs to be read, for messages about a failed read.
-struct Kind {
-    noun: &'static str,
-    action: &'static str,
-    argument: &'static str,
+pub(super) struct Kind {
+    pub noun: &'static str,
+    pub action: &'static str,
+    pub argument: &'static str,
 }
 
 const IDENTITY: Kind = Kind {
@@ -479,7 +500,13 @@ const CLUSTER: Kind = Kind {
     argument: "/cluster",
 };
 
-fn gap_at(args: &Arc<SourceDoc>, pointer: &str, resource: &str, reason: &str, remedy: &str) -> Gap {
+pub(super) fn gap_at(
+    args: &Arc<SourceDoc>,
+    pointer: &str,
+    resource: &str,
+    reason: &str,
+    remedy: &str,
+) -> Gap {
     Gap {
         reason: reason.to_string(),
         label: format!("{resource} could not be read"),

@@ -9,8 +9,8 @@ use super::arm::ArmError;
 use super::target::Target;
 use super::{keyvault, Azure};
 use crate::azure::api::{
-    ALERTS as ALERTS_API, CLUSTER as CLUSTER_API, IDENTITY as IDENTITY_API,
-    KEY_VAULT as KEY_VAULT_API,
+    ALERTS as ALERTS_API, AVAILABILITY as AVAILABILITY_API, CLUSTER as CLUSTER_API,
+    DIAGNOSTIC_SETTINGS as DIAGNOSTICS_API, IDENTITY as IDENTITY_API, KEY_VAULT as KEY_VAULT_API,
 };
 use crate::azure::id as ids;
 use crate::azure::keyuri::KeyUri;
@@ -44,6 +44,8 @@ pub struct KeyRead {
     pub vault: Option<Result<(String, Read), Missing>>,
     pub key: Option<(Read, Plane)>,
     pub versions: Option<Result<Vec<Value>, ArmError>>,
+    /// The vault's diagnostic settings.
+    pub diagnostics: Option<Result<Vec<Value>, ArmError>>,
 }
 
 /// Everything the requests of one target gave.
@@ -56,6 +58,8 @@ pub struct Fetched {
     pub key: KeyRead,
     /// The alerts of the subscriptions of the cluster and the vault.
     pub alerts: Vec<AlertsRead>,
+    /// The cluster's `availabilityStatuses/current`.
+    pub availability: Option<Read>,
 }
 
 async fn list_alerts(azure: &Azure, subscription: Option<String>) -> Option<AlertsRead> {
@@ -83,10 +87,14 @@ pub async fn fetch(target: &Target, azure: &Azure) -> Fetched {
                 None => None,
             }
         };
-        tokio::join!(cluster, list_alerts(azure, cluster_subscription.clone()))
+        tokio::join!(
+            cluster,
+            list_alerts(azure, cluster_subscription.clone()),
+            read_availability(azure, target)
+        )
     };
     let listed = cluster_subscription.as_deref();
-    let ((cluster, cluster_alerts), identity, (key, vault_alerts)) =
+    let ((cluster, cluster_alerts, availability), identity, (key, vault_alerts)) =
         if target.identity.is_some() && target.key.is_some() {
             let identity_id = target.identity.as_ref().map(|i| i.id.clone());
             tokio::join!(
@@ -96,7 +104,7 @@ pub async fn fetch(target: &Target, azure: &Azure) -> Fetched {
             )
         } else {
             // The cluster names the identity and the key; they can only be read after it.
-            let (cluster, cluster_alerts) = cluster_read.await;
+            let (cluster, cluster_alerts, availability) = cluster_read.await;
             let encryption = cluster
                 .as_ref()
                 .and_then(|c| c.as_ref().ok())
@@ -119,14 +127,29 @@ pub async fn fetch(target: &Target, azure: &Azure) -> Fetched {
                 read_identity(azure, identity_id),
                 read_key_side(azure, target, key, listed)
             );
-            ((cluster, cluster_alerts), identity, key_side)
+            ((cluster, cluster_alerts, availability), identity, key_side)
         };
     Fetched {
         cluster,
         identity,
         key,
         alerts: cluster_alerts.into_iter().chain(vault_alerts).collect(),
+        availability,
     }
+}
+
+/// What Resource Health says of the cluster now, read with the cluster itself.
+async fn read_availability(azure: &Azure, target: &Target) -> Option<Read> {
+    let cluster = target.cluster.as_ref()?;
+    let path = availability_path(&cluster.id);
+    Some(azure.arm.get(&path, AVAILABILITY_API).await)
+}
+
+pub fn availability_path(cluster_id: &str) -> String {
+    format!(
+        "{}/providers/Microsoft.ResourceHealth/availabilityStatuses/current",
+        cluster_id.trim_end_matches('/')
+    )
 }
 
 /// The identity's body and where it came from. An ID of another resource type is not read
@@ -169,17 +192,23 @@ async fn read_key_side(
     let vault_subscription = ids::subscription_from_id(&vault_id)
         .filter(|s| listed_subscription.is_none_or(|listed| !listed.eq_ignore_ascii_case(s)))
         .map(str::to_string);
-    let (vault, management_key, versions, alerts) = tokio::join!(
+    let diagnostics_path = format!(
+        "{}/providers/Microsoft.Insights/diagnosticSettings",
+        vault_id.trim_end_matches('/')
+    );
+    let (vault, management_key, versions, alerts, diagnostics) = tokio::join!(
         azure.arm.get(&vault_id, KEY_VAULT_API),
         azure.arm.get(&key_path, KEY_VAULT_API),
         azure.arm.list(&versions_path, KEY_VAULT_API),
-        list_alerts(azure, vault_subscription)
+        list_alerts(azure, vault_subscription),
+        azure.arm.list(&diagnostics_path, DIAGNOSTICS_API)
     );
     let key_read = data_plane_if_denied(azure, management_key, &key).await;
     let read = KeyRead {
         vault: Some(Ok((vault_id, vault))),
         key: Some(key_read),
         versions: Some(versions),
+        diagnostics: Some(diagnostics),
     };
     (read, alerts)
 }

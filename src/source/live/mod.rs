@@ -1,4 +1,5 @@
-//! The live source: reads the identity, vault, key, key versions, cluster and alerts from
+//! The live source: reads the identity, vault, key, key versions, cluster, alerts, the vault's
+//! diagnostic settings and the cluster's availability from
 //! Azure Resource Manager (and the Key Vault data plane when ARM may not show the key), and
 //! produces the same [`State`] a snapshot does.
 
@@ -7,6 +8,7 @@ pub mod assemble;
 pub mod auth;
 pub mod fetch;
 pub mod keyvault;
+mod observed;
 pub mod redact;
 pub mod target;
 

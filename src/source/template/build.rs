@@ -278,6 +278,7 @@ impl Builder<'_> {
         let identity = self.identity(&cluster, &mut referenced);
         let (vault, key, key_versions) = self.vault_and_key(&key_uri, &mut referenced);
         let identity = super::resources::reconcile(identity, &vault);
+        let vault_diagnostics = self.vault_diagnostics(&vault, &mut referenced);
         let alerts = self.alerts(&cluster);
         // Existing alerts are read only when the template declares none.
         if alerts.is_err() {
@@ -296,6 +297,9 @@ impl Builder<'_> {
                 key_versions,
                 cluster: Ok(Some(cluster)),
                 alerts,
+                vault_diagnostics,
+                // A cluster the template deploys has no health to read yet.
+                availability: Ok(None),
             },
             referenced,
         })
@@ -344,7 +348,9 @@ fn unchecked(cluster: String, gap: Gap) -> Planned {
             key: Err(gap.clone()),
             key_versions: Err(gap.clone()),
             cluster: Err(gap.clone()),
-            alerts: Err(gap),
+            alerts: Err(gap.clone()),
+            vault_diagnostics: Err(gap.clone()),
+            availability: Err(gap),
         },
         referenced: Referenced::default(),
     }

@@ -3,6 +3,7 @@
 
 mod build;
 mod deployment;
+mod diagnostics;
 pub mod expr;
 mod parameters;
 mod resources;

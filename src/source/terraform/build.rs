@@ -97,6 +97,7 @@ impl<'p> Builder<'p> {
         let identity = self.identity_of(&cluster, &mut referenced);
         let (vault, key, key_versions) = self.vault_and_key(&key_uri, &mut referenced);
         let identity = reconcile(identity, &vault);
+        let vault_diagnostics = self.vault_diagnostics(&vault, &mut referenced);
         let alerts = self.alerts(&cluster);
         // Existing alerts are read only when the plan declares none.
         if alerts.is_err() {
@@ -115,6 +116,9 @@ impl<'p> Builder<'p> {
                 key_versions,
                 cluster: Ok(Some(cluster)),
                 alerts,
+                vault_diagnostics,
+                // A cluster the plan creates has no health to read yet.
+                availability: Ok(None),
             },
             referenced,
         })
@@ -354,7 +358,9 @@ fn unchecked(cluster: String, gap: Gap) -> Planned {
             key: Err(gap.clone()),
             key_versions: Err(gap.clone()),
             cluster: Err(gap.clone()),
-            alerts: Err(gap),
+            alerts: Err(gap.clone()),
+            vault_diagnostics: Err(gap.clone()),
+            availability: Err(gap),
         },
         referenced: Referenced::default(),
     }

@@ -6,6 +6,7 @@
 mod alerts;
 mod azapi;
 mod build;
+mod diagnostics;
 mod hcl;
 mod plan;
 mod resources;
