@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use cmk_check::azure::cloud::CloudName;
 use cmk_check::config::Overrides;
 use cmk_check::engine::FailOn;
+use cmk_check::render::script::FixFormat;
 use cmk_check::render::Format;
 use cmk_check::source::live::auth::AuthMethod;
 use cmk_check::source::live::target::Flags;
@@ -165,6 +166,46 @@ pub struct ReportArgs {
     /// Plain prose for screen readers instead of drawn diagnostics (also: NO_GRAPHICS=1)
     #[arg(long)]
     pub narrated: bool,
+    /// Also write the fixes to FILE: a script of the in-place `az` commands (run it yourself)
+    #[arg(long, value_name = "FILE")]
+    pub fix_script: Option<PathBuf>,
+    /// What --fix-script writes: a shell script, or the template edits as a Bicep/ARM snippet
+    #[arg(long, value_enum, default_value_t = FixFormatArg::Sh, requires = "fix_script")]
+    pub fix_format: FixFormatArg,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FixFormatArg {
+    /// A bash script of the `az` commands that fix the findings in place
+    Sh,
+    /// The property changes for the template, as a Bicep/ARM snippet
+    Bicep,
+}
+
+impl From<FixFormatArg> for FixFormat {
+    fn from(arg: FixFormatArg) -> Self {
+        match arg {
+            FixFormatArg::Sh => FixFormat::Sh,
+            FixFormatArg::Bicep => FixFormat::Bicep,
+        }
+    }
+}
+
+impl ReportArgs {
+    /// Writes the fix script of `findings` when `--fix-script` asks for one.
+    pub fn write_fix_script(
+        &self,
+        findings: &[cmk_check::engine::Finding],
+    ) -> Result<(), super::CliError> {
+        let Some(path) = &self.fix_script else {
+            return Ok(());
+        };
+        let text = cmk_check::render::script::render(findings, self.fix_format.into());
+        std::fs::write(path, text).map_err(|source| super::CliError::Write {
+            path: path.clone(),
+            source,
+        })
+    }
 }
 
 /// What fails the run, and which rules say what.

@@ -122,6 +122,7 @@ fn check(args: &CheckArgs) -> Result<ExitCode, Problem> {
         }
     }
     let merged = engine::merge(&reports);
+    args.report.write_fix_script(&merged.findings)?;
     let format = Format::from(args.report.format);
     let fail_on = FailOn::from(args.gate.fail_on);
     let style = human::Style {
