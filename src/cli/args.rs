@@ -18,7 +18,7 @@ use cmk_check::source::template::Placement;
 #[derive(Parser)]
 #[command(
     name = "cmk-check",
-    version,
+    version = env!("CMK_CHECK_VERSION"),
     about = "Checks every prerequisite of customer-managed-key encryption for Azure Cosmos DB for PostgreSQL",
     after_help = "Exit codes: 0 no finding at or above --fail-on, 1 at least one such finding, 2 cmk-check could not run.\n\
                   Run `cmk-check explain CMK004` to learn about a rule."
@@ -76,6 +76,24 @@ pub enum Command {
     Explain {
         /// Rule code (`CMK004`, any case) or name (`purge-protection-disabled`)
         rule: String,
+    },
+    /// Print the shell completion script for SHELL
+    #[command(after_help = "Examples:\n  \
+        cmk-check completions bash > ~/.local/share/bash-completion/completions/cmk-check\n  \
+        cmk-check completions zsh > ~/.zfunc/_cmk-check\n  \
+        cmk-check completions fish > ~/.config/fish/completions/cmk-check.fish")]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page, or write one page per subcommand into DIR
+    #[command(
+        after_help = "Examples:\n  cmk-check man | man -l -\n  cmk-check man --output /usr/local/share/man/man1"
+    )]
+    Man {
+        /// Write `cmk-check.1`, `cmk-check-check.1`, … into DIR instead
+        #[arg(long, short, value_name = "DIR")]
+        output: Option<PathBuf>,
     },
 }
 
@@ -191,22 +209,6 @@ impl From<FixFormatArg> for FixFormat {
     }
 }
 
-impl ReportArgs {
-    /// Writes the fix script of `findings` when `--fix-script` asks for one.
-    pub fn write_fix_script(
-        &self,
-        findings: &[cmk_check::engine::Finding],
-    ) -> Result<(), super::CliError> {
-        let Some(path) = &self.fix_script else {
-            return Ok(());
-        };
-        let text = cmk_check::render::script::render(findings, self.fix_format.into());
-        std::fs::write(path, text).map_err(|source| super::CliError::Write {
-            path: path.clone(),
-            source,
-        })
-    }
-}
 
 /// What fails the run, and which rules say what.
 #[derive(clap::Args)]

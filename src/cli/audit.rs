@@ -80,7 +80,7 @@ pub fn audit(args: &AuditArgs) -> Result<ExitCode, Problem> {
         (info, report)
     });
     let report = FleetReport::new(clusters, fleet.problems.clone());
-    args.report.write_fix_script(&fixable)?;
+    super::fix_script(&args.report, &fixable)?;
     // The bodies read are no longer needed once every cluster is checked.
     drop(fleet);
     emit(

@@ -2,6 +2,7 @@
 
 pub mod args;
 mod audit;
+mod docs;
 mod output;
 
 use std::path::PathBuf;
@@ -69,6 +70,8 @@ pub fn run(command: Command) -> Result<ExitCode, Problem> {
             output::print(&text).map_err(CliError::Output)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Completions { shell } => docs::completions(shell),
+        Command::Man { output } => docs::man(output.as_deref()),
         Command::Explain { rule } => {
             let found = rules::find(&rule).ok_or_else(|| CliError::UnknownRule {
                 help: cmk_check::config::suggest_rule(&rule),
@@ -122,7 +125,7 @@ fn check(args: &CheckArgs) -> Result<ExitCode, Problem> {
         }
     }
     let merged = engine::merge(&reports);
-    args.report.write_fix_script(&merged.findings)?;
+    fix_script(&args.report, &merged.findings)?;
     let format = Format::from(args.report.format);
     let fail_on = FailOn::from(args.gate.fail_on);
     let style = human::Style {
@@ -199,4 +202,19 @@ fn record(args: &LiveArgs, output: Option<PathBuf>) -> Result<ExitCode, Problem>
         None => output::print(&text).map_err(CliError::Output)?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes the fix script of `findings` when `--fix-script` asks for one.
+pub(crate) fn fix_script(
+    report: &args::ReportArgs,
+    findings: &[cmk_check::engine::Finding],
+) -> Result<(), CliError> {
+    let Some(path) = &report.fix_script else {
+        return Ok(());
+    };
+    let text = render::script::render(findings, report.fix_format.into());
+    std::fs::write(path, text).map_err(|source| CliError::Write {
+        path: path.clone(),
+        source,
+    })
 }

@@ -129,10 +129,17 @@ fn heading(finding: &Finding) -> String {
     ))
 }
 
+/// The commands that fix one finding, and when they can run.
+struct Step<'a> {
+    phase: u8,
+    finding: &'a Finding,
+    commands: Vec<Command>,
+}
+
 /// The commands that run, by resource, and the findings left to the reader.
 #[derive(Default)]
 struct Plan<'a> {
-    runs: BTreeMap<&'a str, Vec<(u8, &'a Finding, Vec<Command>)>>,
+    runs: BTreeMap<&'a str, Vec<Step<'a>>>,
     by_hand: Vec<(&'a Finding, Vec<String>)>,
     unverified: Vec<&'a Finding>,
 }
@@ -155,30 +162,28 @@ impl<'a> Plan<'a> {
                 continue;
             }
             let phase = commands.iter().map(Command::phase).min().unwrap_or(u8::MAX);
-            plan.runs
-                .entry(finding.resource())
-                .or_default()
-                .push((phase, finding, commands));
+            plan.runs.entry(finding.resource()).or_default().push(Step {
+                phase,
+                finding,
+                commands,
+            });
         }
         plan
     }
 
     /// The resources in the order their commands can run, each with its steps in order.
-    fn ordered(&self) -> Vec<(&'a str, Vec<&(u8, &'a Finding, Vec<Command>)>)> {
+    fn ordered(&self) -> Vec<(&'a str, Vec<&Step<'a>>)> {
         let mut groups: Vec<_> = self
             .runs
             .iter()
             .map(|(resource, steps)| {
                 let mut steps: Vec<_> = steps.iter().collect();
-                steps.sort_by_key(|(phase, _, _)| *phase);
+                steps.sort_by_key(|step| step.phase);
                 (*resource, steps)
             })
             .collect();
         groups.sort_by_key(|(resource, steps)| {
-            (
-                steps.first().map_or(u8::MAX, |(phase, _, _)| *phase),
-                *resource,
-            )
+            (steps.first().map_or(u8::MAX, |step| step.phase), *resource)
         });
         groups
     }
@@ -235,9 +240,9 @@ fn shell(findings: &[&Finding]) -> String {
     }
     for (resource, steps) in groups {
         out.push_str(&format!("\n# Resource: {}\n", comment(resource)));
-        for (_, finding, commands) in steps {
-            out.push_str(&format!("# {}\n", heading(finding)));
-            for command in commands {
+        for step in steps {
+            out.push_str(&format!("# {}\n", heading(step.finding)));
+            for command in &step.commands {
                 let line = command.shell();
                 if done.insert(line.clone()) {
                     out.push_str(&line);
