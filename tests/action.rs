@@ -16,9 +16,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use common::tools::stand_in_release;
 use serde_norway::Value;
-
-const PLATFORM: &str = "x86_64-unknown-linux-musl";
 
 fn yaml(relative: &str) -> Value {
     serde_norway::from_str(&std::fs::read_to_string(common::root().join(relative)).unwrap())
@@ -40,7 +39,16 @@ fn the_action_declares_its_inputs_and_outputs_and_runs_the_script() {
     let set = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<BTreeSet<_>>();
     assert_eq!(
         keys(&action["inputs"]),
-        set(&["version", "install", "args", "path", "format", "fail-on", "upload-sarif", "working-directory"])
+        set(&[
+            "version",
+            "install",
+            "args",
+            "path",
+            "format",
+            "fail-on",
+            "upload-sarif",
+            "working-directory"
+        ])
     );
     assert_eq!(
         keys(&action["outputs"]),
@@ -73,33 +81,11 @@ fn the_action_declares_its_inputs_and_outputs_and_runs_the_script() {
         .unwrap();
     assert_eq!(upload["with"]["category"], "cmk-check");
     for output in keys(&action["outputs"]) {
-        assert!(script.contains(&format!("echo \"{output}=")), "run.sh never writes {output}");
+        assert!(
+            script.contains(&format!("echo \"{output}=")),
+            "run.sh never writes {output}"
+        );
     }
-}
-
-/// A release directory as the release workflow lays it out: the archive and its checksum.
-fn stand_in_release(dir: &Path, checksum: Option<&str>) -> String {
-    let release = dir.join("releases/download/v0.1.0");
-    std::fs::create_dir_all(&release).unwrap();
-    let staging = dir.join("staging");
-    std::fs::create_dir_all(&staging).unwrap();
-    std::fs::copy(assert_cmd::cargo::cargo_bin("cmk-check"), staging.join("cmk-check")).unwrap();
-    let archive = format!("cmk-check-{PLATFORM}.tar.gz");
-    let packed = Command::new("tar")
-        .arg("-czf")
-        .arg(release.join(&archive))
-        .arg("-C")
-        .arg(&staging)
-        .arg("cmk-check")
-        .status()
-        .unwrap();
-    assert!(packed.success());
-    let sum = Command::new("sha256sum").arg(release.join(&archive)).output().unwrap();
-    let sum = String::from_utf8(sum.stdout).unwrap();
-    let sum = checksum.unwrap_or_else(|| sum.split(' ').next().unwrap());
-    std::fs::write(release.join(format!("{archive}.sha256")), format!("{sum}  {archive}\n"))
-        .unwrap();
-    format!("file://{}", dir.join("releases").display())
 }
 
 struct Runner {
@@ -109,7 +95,8 @@ struct Runner {
 
 impl Runner {
     fn new(name: &str, checksum: Option<&str>) -> Self {
-        let dir = std::env::temp_dir().join(format!("cmk-check-action-{}-{name}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("cmk-check-action-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("temp")).unwrap();
         let base = stand_in_release(&dir, checksum);
@@ -156,7 +143,11 @@ fn the_action_installs_the_release_and_writes_its_outputs() {
     let runner = Runner::new("ok", None);
     let system_path = std::env::var("PATH").unwrap();
     let installed = runner.step("install", &[], &system_path);
-    assert!(installed.status.success(), "{}", String::from_utf8_lossy(&installed.stderr));
+    assert!(
+        installed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&installed.stderr)
+    );
     let bin = runner.read("github_path");
     let bin = bin.trim();
     assert!(Path::new(bin).join("cmk-check").exists(), "{bin}");
@@ -166,7 +157,11 @@ fn the_action_installs_the_release_and_writes_its_outputs() {
     let template = "fixtures/templates/fail/CMK004-purge-protection-absent.json";
     let args = format!("check --template {template} --offline");
     let ran = runner.step("run", &[("INPUT_ARGS", &args)], &path);
-    assert!(ran.status.success(), "{}", String::from_utf8_lossy(&ran.stderr));
+    assert!(
+        ran.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ran.stderr)
+    );
     let written = outputs(&runner.read("github_output"));
     let sarif = runner.dir.join("temp/cmk-check.sarif");
     assert_eq!(
@@ -195,11 +190,21 @@ fn a_clean_check_exits_0_and_a_broken_one_2() {
     let path = format!("{}:{system_path}", runner.read("github_path").trim());
     let clean = runner.step(
         "run",
-        &[("INPUT_ARGS", "check --snapshot fixtures/clean.json --now 2026-11-27T12:00:00Z"), ("INPUT_FORMAT", "human")],
+        &[
+            (
+                "INPUT_ARGS",
+                "check --snapshot fixtures/clean.json --now 2026-11-27T12:00:00Z",
+            ),
+            ("INPUT_FORMAT", "human"),
+        ],
         &path,
     );
     assert!(clean.status.success());
-    let broken = runner.step("run", &[("INPUT_ARGS", "check --snapshot no-such-file.json")], &path);
+    let broken = runner.step(
+        "run",
+        &[("INPUT_ARGS", "check --snapshot no-such-file.json")],
+        &path,
+    );
     assert!(broken.status.success());
     let written = outputs(&runner.read("github_output"));
     let codes: Vec<&str> = written

