@@ -416,7 +416,12 @@ async fn the_fleet_script_fixes_a_shared_vault_once() {
         .collect();
     let wanted = expected(&serde_json::json!({ "findings": findings }));
     assert!(!wanted.is_empty());
-    assert!(findings.len() > wanted.len(), "no resource is shared");
+    // Clusters share vaults and keys: the report repeats their fixes, cluster by cluster.
+    let repeated = findings
+        .iter()
+        .filter(|f| !expected(&serde_json::json!({ "findings": [f] })).is_empty())
+        .count();
+    assert!(repeated > wanted.len(), "no fix is shared: {repeated}");
     assert_eq!(unique, wanted, "{text}");
     let linted = Process::new(shellcheck()).arg(&script).output().unwrap();
     assert!(
