@@ -206,23 +206,15 @@ fn the_pre_commit_hook_checks_templates_and_plans_and_passes_over_other_json() {
 fn the_dockerfile_is_minimal_non_root_and_hadolint_clean() {
     let path = common::root().join("Dockerfile");
     let text = std::fs::read_to_string(&path).unwrap();
-    let last_from = text
-        .lines()
-        .filter(|l| l.starts_with("FROM "))
-        .last()
-        .unwrap();
+    let last_from = text.lines().rfind(|l| l.starts_with("FROM ")).unwrap();
     assert!(
         last_from.contains("distroless/static") || last_from.contains("scratch"),
         "{last_from}"
     );
-    let user = text
-        .lines()
-        .filter(|l| l.starts_with("USER "))
-        .last()
-        .unwrap();
+    let user = text.lines().rfind(|l| l.starts_with("USER ")).unwrap();
     assert!(!user.contains(" 0") && !user.contains("root:"), "{user}");
     assert_eq!(
-        text.lines().filter(|l| l.starts_with("ENTRYPOINT ")).last(),
+        text.lines().rfind(|l| l.starts_with("ENTRYPOINT ")),
         Some("ENTRYPOINT [\"cmk-check\"]")
     );
     let linted = Command::new(hadolint()).arg(&path).output().unwrap();
