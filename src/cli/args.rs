@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use cmk_check::azure::cloud::CloudName;
 use cmk_check::config::Overrides;
 use cmk_check::engine::FailOn;
+use cmk_check::render::script::FixFormat;
 use cmk_check::render::Format;
 use cmk_check::source::live::auth::AuthMethod;
 use cmk_check::source::live::target::Flags;
@@ -17,7 +18,7 @@ use cmk_check::source::template::Placement;
 #[derive(Parser)]
 #[command(
     name = "cmk-check",
-    version,
+    version = env!("CMK_CHECK_VERSION"),
     about = "Checks every prerequisite of customer-managed-key encryption for Azure Cosmos DB for PostgreSQL",
     after_help = "Exit codes: 0 no finding at or above --fail-on, 1 at least one such finding, 2 cmk-check could not run.\n\
                   Run `cmk-check explain CMK004` to learn about a rule."
@@ -82,6 +83,34 @@ pub enum Command {
     Explain {
         /// Rule code (`CMK004`, any case) or name (`purge-protection-disabled`)
         rule: String,
+    },
+    /// Check the ARM templates and Terraform plans among FILES, offline (the pre-commit hook)
+    #[command(
+        after_help = "Other files (a package.json, a snapshot) are passed over.\n\nExamples:\n  \
+        cmk-check hook main.json plan.json"
+    )]
+    Hook {
+        /// JSON files: ARM templates (or Bicep compiled to JSON) and `terraform show -json` plans
+        #[arg(value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+    /// Print the shell completion script for SHELL
+    #[command(after_help = "Examples:\n  \
+        cmk-check completions bash > ~/.local/share/bash-completion/completions/cmk-check\n  \
+        cmk-check completions zsh > ~/.zfunc/_cmk-check\n  \
+        cmk-check completions fish > ~/.config/fish/completions/cmk-check.fish")]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page, or write one page per subcommand into DIR
+    #[command(
+        after_help = "Examples:\n  cmk-check man | man -l -\n  cmk-check man --output /usr/local/share/man/man1"
+    )]
+    Man {
+        /// Write `cmk-check.1`, `cmk-check-check.1`, … into DIR instead
+        #[arg(long, short, value_name = "DIR")]
+        output: Option<PathBuf>,
     },
 }
 
@@ -193,6 +222,29 @@ pub struct ReportArgs {
     /// Plain prose for screen readers instead of drawn diagnostics (also: NO_GRAPHICS=1)
     #[arg(long)]
     pub narrated: bool,
+    /// Also write the fixes to FILE: a script of the in-place `az` commands (run it yourself)
+    #[arg(long, value_name = "FILE")]
+    pub fix_script: Option<PathBuf>,
+    /// What --fix-script writes: a shell script, or the template edits as a Bicep/ARM snippet
+    #[arg(long, value_enum, default_value_t = FixFormatArg::Sh, requires = "fix_script")]
+    pub fix_format: FixFormatArg,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FixFormatArg {
+    /// A bash script of the `az` commands that fix the findings in place
+    Sh,
+    /// The property changes for the template, as a Bicep/ARM snippet
+    Bicep,
+}
+
+impl From<FixFormatArg> for FixFormat {
+    fn from(arg: FixFormatArg) -> Self {
+        match arg {
+            FixFormatArg::Sh => FixFormat::Sh,
+            FixFormatArg::Bicep => FixFormat::Bicep,
+        }
+    }
 }
 
 /// What fails the run, and which rules say what.

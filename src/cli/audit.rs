@@ -79,10 +79,17 @@ pub fn audit(args: &AuditArgs) -> Result<ExitCode, Problem> {
             source,
         })?;
     }
-    let clusters = fleet
-        .clusters()
-        .map(|(state, info)| (info, engine::run(&state, &options)));
+    // Kept only for --fix-script: at 10,000 clusters the findings are not small.
+    let mut fixable = Vec::new();
+    let clusters = fleet.clusters().map(|(state, info)| {
+        let report = engine::run(&state, &options);
+        if args.report.fix_script.is_some() {
+            fixable.extend(report.findings.iter().cloned());
+        }
+        (info, report)
+    });
     let report = FleetReport::new(clusters, fleet.problems.clone());
+    super::fix_script(&args.report, &fixable)?;
     // The bodies read are no longer needed once every cluster is checked.
     drop(fleet);
     emit(

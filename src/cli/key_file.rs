@@ -26,6 +26,7 @@ pub fn key_file(args: &KeyFileArgs) -> Result<ExitCode, Problem> {
     };
     let file = key_file::read(&path, &bytes, &mut password, args.vault.as_deref())?;
     let report = engine::run_key_file(&file, &options);
+    super::fix_script(&args.report, &report.findings)?;
     super::emit(
         std::slice::from_ref(&report),
         &report,

@@ -3,6 +3,8 @@
 pub mod args;
 mod audit;
 mod key_file;
+mod docs;
+mod hook;
 mod output;
 
 use std::path::PathBuf;
@@ -78,6 +80,9 @@ pub fn run(command: Command) -> Result<ExitCode, Problem> {
             output::print(&text).map_err(CliError::Output)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Hook { files } => hook::hook(&files),
+        Command::Completions { shell } => docs::completions(shell),
+        Command::Man { output } => docs::man(output.as_deref()),
         Command::Explain { rule } => {
             let found = rules::find(&rule).ok_or_else(|| CliError::UnknownRule {
                 help: cmk_check::config::suggest_rule(&rule),
@@ -131,6 +136,7 @@ fn check(args: &CheckArgs) -> Result<ExitCode, Problem> {
         }
     }
     let merged = engine::merge(&reports);
+    fix_script(&args.report, &merged.findings)?;
     emit(&reports, &merged, &args.report, args.gate.fail_on.into())
 }
 
@@ -215,4 +221,19 @@ fn record(args: &LiveArgs, output: Option<PathBuf>) -> Result<ExitCode, Problem>
         None => output::print(&text).map_err(CliError::Output)?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes the fix script of `findings` when `--fix-script` asks for one.
+pub(crate) fn fix_script(
+    report: &args::ReportArgs,
+    findings: &[cmk_check::engine::Finding],
+) -> Result<(), CliError> {
+    let Some(path) = &report.fix_script else {
+        return Ok(());
+    };
+    let text = render::script::render(findings, report.fix_format.into());
+    std::fs::write(path, text).map_err(|source| CliError::Write {
+        path: path.clone(),
+        source,
+    })
 }

@@ -7,6 +7,7 @@ pub mod human;
 pub mod json;
 pub mod junit;
 pub mod sarif;
+pub mod script;
 pub mod span;
 
 use crate::engine::{FailOn, Report};

@@ -7,6 +7,7 @@
 )]
 
 pub mod tenant;
+pub mod tools;
 
 use std::path::PathBuf;
 use std::sync::Arc;
