@@ -489,3 +489,24 @@ fn check_does_not_run_the_key_file_rules() {
         assert!(!junit.contains(code), "check ran {code}");
     }
 }
+
+#[test]
+fn the_fix_script_of_a_key_file_replaces_the_key_and_runs_nothing() {
+    let script = std::env::temp_dir().join(format!("cmk-key-file-fix-{}.sh", std::process::id()));
+    key_file("rsa-1024.pfx")
+        .arg("--fix-script")
+        .arg(&script)
+        .assert()
+        .code(1);
+    let text = std::fs::read_to_string(&script).unwrap();
+    std::fs::remove_file(&script).unwrap();
+    assert!(text.contains("# Nothing to fix in place."), "{text}");
+    assert!(text.contains("# CMK011 (error): "), "{text}");
+    // The replacement key is created by hand: every line after the header is a comment.
+    let body = text.split("set -euo pipefail\n").nth(1).unwrap();
+    assert!(
+        body.lines().all(|l| l.is_empty() || l.starts_with('#')),
+        "{text}"
+    );
+    assert!(text.contains("openssl genpkey -algorithm RSA"), "{text}");
+}

@@ -2,9 +2,9 @@
 
 pub mod args;
 mod audit;
-mod key_file;
 mod docs;
 mod hook;
+mod key_file;
 mod output;
 
 use std::path::PathBuf;
