@@ -39,7 +39,7 @@ pub fn type_from_id(id: &str) -> Option<String> {
     let namespace = rest.first()?;
     // Provider namespace, then alternating type/name pairs.
     let types: Vec<&str> = rest[1..].iter().step_by(2).copied().collect();
-    if types.is_empty() || rest.len() % 2 == 0 {
+    if types.is_empty() || rest.len().is_multiple_of(2) {
         return None;
     }
     Some(format!("{namespace}/{}", types.join("/")))

@@ -507,7 +507,7 @@ impl Answering {
                 .is_some_and(|s| s.eq_ignore_ascii_case(&sub))
             {
                 quotas.bursts += 1;
-                if quotas.bursts % 5 == 0 {
+                if quotas.bursts.is_multiple_of(5) {
                     self.counts.throttled.fetch_add(1, Ordering::Relaxed);
                     return ResponseTemplate::new(429).insert_header("Retry-After", "1");
                 }

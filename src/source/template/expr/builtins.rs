@@ -1213,7 +1213,7 @@ fn try_get(ctx: &Ctx<'_>, args: Vec<Val>) -> Result<Val, Fail> {
 }
 
 fn create_object(ctx: &Ctx<'_>, args: Vec<Val>) -> Result<Val, Fail> {
-    if args.len() % 2 != 0 {
+    if !args.len().is_multiple_of(2) {
         return Err(ctx.error(format!(
             "takes keys and values in pairs, got {} argument(s)",
             args.len()

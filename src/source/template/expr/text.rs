@@ -344,7 +344,7 @@ fn exact_decimal(text: &str) -> Option<f64> {
     };
     let scale = u32::try_from(fraction.len()).ok()?;
     let five = 5_u128.checked_pow(scale)?;
-    if mantissa % five != 0 {
+    if !mantissa.is_multiple_of(five) {
         return None;
     }
     let whole_part = mantissa / five;
