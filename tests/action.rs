@@ -183,6 +183,30 @@ fn the_action_installs_the_release_and_writes_its_outputs() {
 }
 
 #[test]
+fn flags_the_action_sets_itself_are_refused_in_args() {
+    let runner = Runner::new("reserved", None);
+    let system_path = std::env::var("PATH").unwrap();
+    assert!(runner.step("install", &[], &system_path).status.success());
+    let path = format!("{}:{system_path}", runner.read("github_path").trim());
+    for extra in [
+        "--fail-on warning",
+        "--format=json",
+        "-o report.txt",
+        "--output x",
+    ] {
+        let args = format!("check --snapshot fixtures/clean.json {extra}");
+        let ran = runner.step("run", &[("INPUT_ARGS", &args)], &path);
+        let stderr = String::from_utf8_lossy(&ran.stderr);
+        assert!(!ran.status.success(), "{extra}: {stderr}");
+        assert!(
+            stderr.contains("::error title=cmk-check::args: "),
+            "{extra}: {stderr}"
+        );
+        assert!(stderr.contains("is set by the action"), "{extra}: {stderr}");
+    }
+}
+
+#[test]
 fn a_clean_check_exits_0_and_a_broken_one_2() {
     let runner = Runner::new("codes", None);
     let system_path = std::env::var("PATH").unwrap();

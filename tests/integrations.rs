@@ -203,6 +203,29 @@ fn the_pre_commit_hook_checks_templates_and_plans_and_passes_over_other_json() {
 }
 
 #[test]
+fn the_pre_commit_hook_checks_templates_of_every_scope() {
+    let failing = std::fs::read_to_string(
+        common::root().join("fixtures/templates/fail/CMK004-purge-protection-absent.json"),
+    )
+    .unwrap();
+    let dir = scratch("scopes");
+    for schema in [
+        "subscriptionDeploymentTemplate",
+        "managementGroupDeploymentTemplate",
+        "tenantDeploymentTemplate",
+    ] {
+        let text = failing.replace("/deploymentTemplate.json#", &format!("/{schema}.json#"));
+        assert_ne!(text, failing, "the fixture names its schema");
+        let file = dir.join(format!("{schema}.json"));
+        std::fs::write(&file, text).unwrap();
+        let failed = hook(&[file.to_str().unwrap()]);
+        let stdout = String::from_utf8_lossy(&failed.stdout);
+        assert_eq!(failed.status.code(), Some(1), "{schema}: {stdout}");
+        assert!(stdout.contains("CMK004"), "{schema}: {stdout}");
+    }
+}
+
+#[test]
 fn the_dockerfile_is_minimal_non_root_and_hadolint_clean() {
     let path = common::root().join("Dockerfile");
     let text = std::fs::read_to_string(&path).unwrap();

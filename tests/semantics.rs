@@ -52,6 +52,23 @@ fn permission_names_compare_without_case() {
 }
 
 #[test]
+fn the_access_policy_fix_keeps_the_permissions_already_granted() {
+    // `az keyvault set-policy` replaces an entry's key permissions with the ones it is given.
+    let found = findings(|s| {
+        s["vault"]["properties"]["accessPolicies"][0]["permissions"]["keys"] =
+            json!(["List", "get", "WRAPKEY"])
+    });
+    assert_eq!(found.len(), 1, "{found:?}");
+    let fix = found[0].violation.fix.as_ref().unwrap().lines().join("\n");
+    assert!(
+        fix.ends_with(&format!(
+            "--object-id {PRINCIPAL} --key-permissions List get WRAPKEY unwrapKey"
+        )),
+        "{fix}"
+    );
+}
+
+#[test]
 fn a_policy_for_another_tenant_does_not_count() {
     let found = findings(|s| {
         s["vault"]["properties"]["accessPolicies"][0]["tenantId"] =

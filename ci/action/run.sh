@@ -88,6 +88,15 @@ run() {
   else
     args=(audit)
   fi
+  # The action sets these itself, from its inputs: given twice, cmk-check would refuse to run.
+  local arg
+  for arg in "${args[@]}"; do
+    case "$arg" in
+      --format | --format=* | --output | --output=* | -o | -o* | --fail-on | --fail-on=*)
+        fail "args: ${arg%%=*} is set by the action (use its format and fail-on inputs; the SARIF file is its sarif-file output)"
+        ;;
+    esac
+  done
   local code=0
   cmk-check "${args[@]}" --fail-on "$fail_on" --format sarif --output "$sarif" 2>"$stderr" || code=$?
   cat "$stderr" >&2

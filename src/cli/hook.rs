@@ -48,7 +48,11 @@ fn kind(file: &Path) -> Option<&'static str> {
         return Some("--template");
     };
     // By its `$schema`, found in the text: a template may hold comments, which JSON does not.
-    if text.contains("/deploymentTemplate.json#") {
+    // Every scope's schema ends so: `subscriptionDeploymentTemplate.json#` and the others.
+    if text
+        .to_ascii_lowercase()
+        .contains("deploymenttemplate.json#")
+    {
         return Some("--template");
     }
     let value: serde_json::Value = serde_json::from_str(&text).ok()?;

@@ -87,6 +87,29 @@ impl Command {
             .join(" ")
     }
 
+    /// Whether it only reads (`az ... show` or `list`): it fixes nothing by running, its output is
+    /// for the reader to use.
+    fn reads_only(&self) -> bool {
+        let verb = self.words.iter().take_while(|w| !w.starts_with('-')).last();
+        matches!(verb.map(String::as_str), Some("show" | "list"))
+    }
+
+    /// `az keyvault update ... --enable-rbac-authorization false`: access policies take over.
+    fn switches_permission_model(&self) -> bool {
+        self.words
+            .starts_with(&["az".into(), "keyvault".into(), "update".into()])
+            && self
+                .words
+                .iter()
+                .any(|w| w == "--enable-rbac-authorization")
+    }
+
+    /// A call on the vault's data plane, which its permission model authorizes.
+    fn is_key_data_plane(&self) -> bool {
+        self.words
+            .starts_with(&["az".into(), "keyvault".into(), "key".into()])
+    }
+
     /// When it can run: a property is set before what depends on it. The vault's permission
     /// model and network rules come first, since an access policy and the key's data-plane
     /// calls need them; alerts last.
@@ -157,7 +180,11 @@ impl<'a> Plan<'a> {
                 Some(Fix::InPlace(lines)) => lines.iter().map(|l| Command::parse(l)).collect(),
                 _ => Vec::new(),
             };
-            if commands.is_empty() || commands.iter().any(|c| c.placeholder().is_some()) {
+            let runnable = !commands.is_empty()
+                && commands
+                    .iter()
+                    .all(|c| c.placeholder().is_none() && !c.reads_only());
+            if !runnable {
                 plan.by_hand.push((finding, by_hand(finding, &commands)));
                 continue;
             }
@@ -205,7 +232,11 @@ fn by_hand(finding: &Finding, commands: &[Command]) -> Vec<String> {
     match &violation.fix {
         Some(Fix::InPlace(_)) => {
             let holes: Vec<&str> = commands.iter().filter_map(Command::placeholder).collect();
-            lines.push(format!("fill in {}, then run:", comment(&holes.join(", "))));
+            lines.push(if holes.is_empty() {
+                "it changes nothing by itself; run it and use what it prints:".to_string()
+            } else {
+                format!("fill in {}, then run:", comment(&holes.join(", ")))
+            });
             lines.extend(fix_lines.map(|l| format!("  {l}")));
         }
         Some(Fix::Replace(_)) => {
@@ -220,6 +251,13 @@ fn by_hand(finding: &Finding, commands: &[Command]) -> Vec<String> {
     }
     lines
 }
+
+/// Said before the first key command after the vault leaves Azure RBAC: whoever ran the key
+/// commands through an RBAC role needs an access policy of their own from then on.
+const KEY_ACCESS_AFTER_SWITCH: &str = "# The vault now authorizes by access policy only: if you manage its keys through an Azure
+# RBAC role, give yourself an access policy before the next command, e.g.
+#   az keyvault set-policy --name <vault-name> --object-id <your-object-id> --key-permissions get update
+";
 
 const SHELL_HEADER: &str = "#!/usr/bin/env bash
 # Written by `cmk-check --fix-script`: the commands that fix the findings in place, by
@@ -238,11 +276,17 @@ fn shell(findings: &[&Finding]) -> String {
     if groups.is_empty() {
         out.push_str("\n# Nothing to fix in place.\n");
     }
+    let mut model_switched = false;
     for (resource, steps) in groups {
         out.push_str(&format!("\n# Resource: {}\n", comment(resource)));
         for step in steps {
             out.push_str(&format!("# {}\n", heading(step.finding)));
             for command in &step.commands {
+                if model_switched && command.is_key_data_plane() {
+                    out.push_str(KEY_ACCESS_AFTER_SWITCH);
+                    model_switched = false;
+                }
+                model_switched |= command.switches_permission_model();
                 let line = command.shell();
                 if done.insert(line.clone()) {
                     out.push_str(&line);

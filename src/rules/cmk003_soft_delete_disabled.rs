@@ -32,7 +32,7 @@ fn check(cx: &Context<'_>) -> Outcome {
                 )
                 .help("turn soft delete on in the vault")
                 .fix(crate::lint::Fix::InPlace(vec![format!(
-                    "az keyvault update --name {} --enable-soft-delete true",
+                    "az keyvault update --name {} --set properties.enableSoftDelete=true",
                     super::key_vault_name(cx)
                 )]))]
             });
@@ -55,7 +55,7 @@ fn check(cx: &Context<'_>) -> Outcome {
         "/properties/enableSoftDelete",
         serde_json::json!(true),
         vec![format!(
-            "az keyvault update {} --enable-soft-delete true",
+            "az keyvault update {} --set properties.enableSoftDelete=true",
             vault_args(vault)
         )],
     ))])

@@ -88,9 +88,11 @@ fn check(cx: &Context<'_>) -> Outcome {
             "\"accessPolicies\": [{{\"tenantId\": \"[subscription().tenantId]\", \"objectId\": \"[reference(resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', '{}')).principalId]\", \"permissions\": {{\"keys\": [\"get\", \"wrapKey\", \"unwrapKey\"]}}}}]",
             identity.name
         )),
+        // `set-policy` replaces the entry's key permissions: it keeps those already granted.
         None => Fix::InPlace(vec![format!(
-            "az keyvault set-policy {} --object-id {principal} --key-permissions get wrapKey unwrapKey",
-            vault_args(vault)
+            "az keyvault set-policy {} --object-id {principal} --key-permissions {}",
+            vault_args(vault),
+            kept_and_required(&matching, policies).join(" ")
         )]),
     });
     if let Some(first) = matching.first() {
@@ -133,4 +135,17 @@ fn check(cx: &Context<'_>) -> Outcome {
         .message(message)
         .label(label)
         .fix(fix)])
+}
+
+/// The key permissions of the identity's entries, then the required ones it lacks, each once.
+fn kept_and_required(matching: &[usize], policies: &[AccessPolicy]) -> Vec<String> {
+    let mut seen = BTreeSet::new();
+    matching
+        .iter()
+        .filter_map(|i| policies[*i].permissions.as_ref()?.keys.as_ref())
+        .flatten()
+        .map(|p| p.trim().to_string())
+        .chain(REQUIRED.map(String::from))
+        .filter(|p| !p.is_empty() && seen.insert(p.to_ascii_lowercase()))
+        .collect()
 }

@@ -31,12 +31,18 @@ fn check(cx: &Context<'_>) -> Outcome {
     let parsed = match KeyUri::parse(&key_uri.value) {
         Ok(parsed) => parsed,
         Err(e) => {
-            let (vault, key) = KeyUri::lenient(&key_uri.value)
+            let (mut vault, key) = KeyUri::lenient(&key_uri.value)
                 .unwrap_or_else(|| ("<vault>".to_string(), "<key>".to_string()));
+            let mut help = GET_KID;
+            // A Managed HSM's name is no vault's: the key has to move to a Key Vault.
+            if key_uri.value.to_ascii_lowercase().contains(".managedhsm.") {
+                vault = "<vault-name>".to_string();
+                help = "create or import the key in a Key Vault (not a Managed HSM), then get its URI:";
+            }
             return Ok(vec![Violation::at(key_uri.place.clone())
                 .message(format!("`{}` is not a Key Vault key URI", key_uri.value))
                 .label(e.reason)
-                .help(GET_KID)
+                .help(help)
                 .fix(crate::lint::Fix::InPlace(get_kid(&vault, &key)))
                 .within(e.span)]);
         }

@@ -39,7 +39,7 @@ fn check(cx: &Context<'_>) -> Outcome {
             .fix(match vault.declared {
                 Some(_) => set_property(vault, "/properties/sku/name", serde_json::json!("premium"), Vec::new()),
                 None => Fix::InPlace(vec![format!(
-                    "az keyvault update {} --sku premium",
+                    "az keyvault update {} --set properties.sku.name=premium",
                     super::vault_args(vault)
                 )]),
             })]),
