@@ -116,7 +116,10 @@ fn a_template_that_declares_everything_needs_no_sign_in() {
         "fixtures/templates/existing-resources.parameters.json",
     )
     .code(2)
-    .stderr(predicate::str::contains("could not sign in to Azure"));
+    .stderr(predicate::str::contains("could not sign in to Azure"))
+    .stderr(predicate::str::contains(
+        "a template needs no sign-in with `--offline`",
+    ));
 }
 
 #[test]
