@@ -462,3 +462,213 @@ fn absent_vault_attributes_take_the_providers_defaults() {
         );
     }
 }
+
+/// The vault with its RBAC attribute named `name` (and not the other) set to `value`.
+fn rbac(name: &str, value: Value) -> Variant {
+    let mut variant = Variant::clean();
+    variant.remove(VAULT, "enable_rbac_authorization");
+    variant.set(VAULT, name, value);
+    variant
+}
+
+/// 5. `rbac_authorization_enabled` (azurerm 4.42+) is read as `enable_rbac_authorization` is.
+#[test]
+fn both_names_of_the_rbac_attribute_are_read() {
+    for name in ["enable_rbac_authorization", "rbac_authorization_enabled"] {
+        rbac(name, json!(true))
+            .check(&format!("rbac-{name}"))
+            .assert_fails(&format!("{name} = true"), &["CMK007"]);
+        rbac(name, json!(false))
+            .check(&format!("rbac-off-{name}"))
+            .assert_clean(&format!("{name} = false"));
+    }
+    // azurerm 4.42+ plans carry both: the one written, and the other computed (unknown).
+    for (written, computed) in [
+        ("rbac_authorization_enabled", "enable_rbac_authorization"),
+        ("enable_rbac_authorization", "rbac_authorization_enabled"),
+    ] {
+        let mut variant = rbac(written, json!(true));
+        variant
+            .values(VAULT, |v| {
+                v.insert(computed.to_string(), Value::Null);
+            })
+            .after_unknown(VAULT, |u| {
+                u.insert(computed.to_string(), json!(true));
+            });
+        variant.check(&format!("rbac-both-{written}")).assert_fails(
+            &format!("{written} = true, {computed} computed"),
+            &["CMK007"],
+        );
+    }
+}
+
+/// 6. Key permissions in another case (`get`, `WRAPKEY`, `unwrapkey`) still grant.
+#[test]
+fn key_permissions_are_compared_without_case() {
+    let permissions = json!(["get", "WRAPKEY", "unwrapkey"]);
+    let mut variant = Variant::clean();
+    variant.set(POLICY, "key_permissions", permissions);
+    variant
+        .check("permissions-case")
+        .assert_clean("key_permissions in another case");
+    // Still read: without `unwrapkey` the grant is short.
+    let mut variant = Variant::clean();
+    variant.set(POLICY, "key_permissions", json!(["get", "WRAPKEY"]));
+    variant
+        .after_unknown(POLICY, |u| {
+            u.insert("key_permissions".to_string(), json!([false, false]));
+        })
+        .values(POLICY, |_| {});
+    let root = variant
+        .plan
+        .pointer_mut("/planned_values/root_module")
+        .unwrap();
+    planned(root, POLICY).unwrap()["sensitive_values"]["key_permissions"] = json!([false, false]);
+    variant
+        .check("permissions-case-no-unwrap")
+        .assert_fails("get, WRAPKEY", &["CMK008"]);
+}
+
+/// `clean.json` with `module.cmk` moved into a module of a module: `module.a.module.b`, its
+/// variables passed down through `module.a` and its outputs passed up.
+fn nested() -> Variant {
+    const FROM: &str = "module.cmk.";
+    const TO: &str = "module.a.module.b.";
+    let mut variant = Variant::clean();
+    let plan = &mut variant.plan;
+    // planned_values: module.cmk becomes module.a holding module.a.module.b.
+    let children = plan["planned_values"]["root_module"]["child_modules"]
+        .as_array_mut()
+        .unwrap();
+    let at = children
+        .iter()
+        .position(|c| c["address"] == "module.cmk")
+        .unwrap();
+    let mut inner = children.remove(at);
+    inner["address"] = json!("module.a.module.b");
+    for resource in inner["resources"].as_array_mut().unwrap() {
+        let address = resource["address"].as_str().unwrap().replace(FROM, TO);
+        resource["address"] = json!(address);
+    }
+    children.insert(
+        at,
+        json!({ "address": "module.a", "resources": [], "child_modules": [inner] }),
+    );
+    // prior_state names the (empty) module instances too.
+    if let Some(children) = plan
+        .pointer_mut("/prior_state/values/root_module/child_modules")
+        .and_then(Value::as_array_mut)
+    {
+        for child in children.iter_mut() {
+            if child["address"] == "module.cmk" {
+                *child = json!({
+                    "address": "module.a",
+                    "resources": [],
+                    "child_modules": [{ "address": "module.a.module.b", "resources": [] }]
+                });
+            }
+        }
+    }
+    // resource_changes.
+    for change in plan["resource_changes"].as_array_mut().unwrap() {
+        if change["module_address"] == "module.cmk" {
+            let address = change["address"].as_str().unwrap().replace(FROM, TO);
+            change["address"] = json!(address);
+            change["module_address"] = json!("module.a.module.b");
+        }
+    }
+    // configuration: the call of `cmk` becomes `b` inside `a`, which passes each variable on
+    // and each output up.
+    let calls = object(&mut plan["configuration"]["root_module"]["module_calls"]);
+    let cmk = calls.remove("cmk").unwrap();
+    let passed: Map<String, Value> = cmk["expressions"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|name| {
+            (
+                name.clone(),
+                json!({ "references": [format!("var.{name}")] }),
+            )
+        })
+        .collect();
+    let outputs: Map<String, Value> = cmk["module"]["outputs"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|name| {
+            (
+                name.clone(),
+                json!({ "expression": { "references": [format!("module.b.{name}"), "module.b"] } }),
+            )
+        })
+        .collect();
+    let variables: Map<String, Value> = passed.keys().map(|k| (k.clone(), json!({}))).collect();
+    let b = json!({
+        "source": "../cmk",
+        "expressions": passed,
+        "module": cmk["module"].clone()
+    });
+    calls.insert(
+        "a".to_string(),
+        json!({
+            "source": "./modules/a",
+            "expressions": cmk["expressions"].clone(),
+            "module": {
+                "outputs": outputs,
+                "module_calls": { "b": b },
+                "variables": variables
+            }
+        }),
+    );
+    // The cluster's module reads the outputs of `a`.
+    for expression in object(&mut calls["db"]["expressions"]).values_mut() {
+        if let Some(references) = expression
+            .get_mut("references")
+            .and_then(Value::as_array_mut)
+        {
+            for reference in references {
+                let text = reference.as_str().unwrap();
+                if text == "module.cmk" || text.starts_with(FROM) {
+                    *reference = json!(text.replacen("module.cmk", "module.a", 1));
+                }
+            }
+        }
+    }
+    assert!(
+        !serde_json::to_string(&variant.plan)
+            .unwrap()
+            .contains("module.cmk"),
+        "module.cmk is still named"
+    );
+    variant
+}
+
+/// 7. A module of a child module (`child_modules` two levels deep, `module_calls` nested) is read.
+#[test]
+fn a_module_inside_a_child_module_is_read() {
+    nested().check("nested").assert_clean("module.a.module.b");
+    let vault = "module.a.module.b.azurerm_key_vault.cmk";
+    let mut variant = nested();
+    variant.set(vault, "purge_protection_enabled", json!(false));
+    let verdict = variant.check("nested-no-purge");
+    verdict.assert_fails("module.a.module.b without purge protection", &["CMK004"]);
+    assert_eq!(verdict.findings[0].2, vault, "{verdict:?}");
+    // What reaches the cluster through two levels of variables and outputs is resolved: an
+    // inline policy naming the identity's principal grants it.
+    let mut variant = nested();
+    variant.set(
+        "module.a.module.b.azurerm_key_vault_access_policy.cluster",
+        "key_permissions",
+        json!(["Get", "WrapKey"]),
+    );
+    variant.after_unknown(
+        "module.a.module.b.azurerm_key_vault_access_policy.cluster",
+        |u| {
+            u.insert("key_permissions".to_string(), json!([false, false]));
+        },
+    );
+    let verdict = variant.check("nested-no-unwrap");
+    verdict.assert_fails("module.a.module.b without UnwrapKey", &["CMK008"]);
+    assert_eq!(verdict.findings[0].2, vault, "{verdict:?}");
+}
