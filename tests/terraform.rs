@@ -14,6 +14,8 @@ mod cli;
 mod common;
 #[path = "terraform/live.rs"]
 mod live;
+#[path = "terraform/variants.rs"]
+mod variants;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
