@@ -240,7 +240,7 @@ pub fn state_rules() -> usize {
         .count()
 }
 
-/// The summary line of a report: `1 error, 0 warnings; 23 of 24 rules passed`.
+/// The summary line of a report, e.g. `1 error, 0 warnings; N of M rules passed`, M from the registry.
 pub fn summary(errors: usize, warnings: usize, failing: usize, checked: usize) -> String {
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     format!(
