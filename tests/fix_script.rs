@@ -304,7 +304,7 @@ fn the_permission_model_comes_before_the_access_policy_and_the_key() {
     // themselves an access policy: the switch ended their role's data-plane access.
     let switch = text.find("--enable-rbac-authorization").unwrap();
     let note = text
-        .find("# The vault now authorizes by access policy only")
+        .find("# Vault `kv-cmk-prod` now authorizes by access policy only")
         .unwrap();
     let set_attributes = text.find("\naz keyvault key set-attributes").unwrap();
     assert!(switch < note && note < set_attributes, "{text}");

@@ -94,20 +94,33 @@ impl Command {
         matches!(verb.map(String::as_str), Some("show" | "list"))
     }
 
-    /// `az keyvault update ... --enable-rbac-authorization false`: access policies take over.
-    fn switches_permission_model(&self) -> bool {
+    /// The value of `flag`, when the command gives one.
+    fn value_of(&self, flag: &str) -> Option<&str> {
         self.words
-            .starts_with(&["az".into(), "keyvault".into(), "update".into()])
-            && self
-                .words
-                .iter()
-                .any(|w| w == "--enable-rbac-authorization")
+            .windows(2)
+            .find(|pair| pair[0] == flag)
+            .map(|pair| pair[1].as_str())
     }
 
-    /// A call on the vault's data plane, which its permission model authorizes.
-    fn is_key_data_plane(&self) -> bool {
-        self.words
-            .starts_with(&["az".into(), "keyvault".into(), "key".into()])
+    fn starts(&self, words: [&str; 3]) -> bool {
+        self.words.len() >= 3 && self.words.iter().zip(words).all(|(w, x)| w == x)
+    }
+
+    /// The vault that `az keyvault update --enable-rbac-authorization false` hands over to access
+    /// policies.
+    fn leaves_rbac(&self) -> Option<&str> {
+        let off = self.value_of("--enable-rbac-authorization") == Some("false");
+        (self.starts(["az", "keyvault", "update"]) && off)
+            .then(|| self.value_of("--name"))
+            .flatten()
+    }
+
+    /// The vault whose data plane an `az keyvault key` command calls, which its permission model
+    /// authorizes.
+    fn key_vault(&self) -> Option<&str> {
+        self.starts(["az", "keyvault", "key"])
+            .then(|| self.value_of("--vault-name"))
+            .flatten()
     }
 
     /// When it can run: a property is set before what depends on it. The vault's permission
@@ -252,12 +265,17 @@ fn by_hand(finding: &Finding, commands: &[Command]) -> Vec<String> {
     lines
 }
 
-/// Said before the first key command after the vault leaves Azure RBAC: whoever ran the key
-/// commands through an RBAC role needs an access policy of their own from then on.
-const KEY_ACCESS_AFTER_SWITCH: &str = "# The vault now authorizes by access policy only: if you manage its keys through an Azure
-# RBAC role, give yourself an access policy before the next command, e.g.
-#   az keyvault set-policy --name <vault-name> --object-id <your-object-id> --key-permissions get update
-";
+/// Said before the first key command of a vault the script moved off Azure RBAC: whoever ran
+/// key commands through an RBAC role needs an access policy of their own from then on.
+fn key_access_after_switch(vault: &str) -> String {
+    format!(
+        "# Vault `{}` now authorizes by access policy only: if you manage its keys through an\n\
+         # Azure RBAC role, give yourself an access policy before the next command, e.g.\n\
+         #   az keyvault set-policy --name {} --object-id <your-object-id> --key-permissions get update\n",
+        comment(vault),
+        comment(vault)
+    )
+}
 
 const SHELL_HEADER: &str = "#!/usr/bin/env bash
 # Written by `cmk-check --fix-script`: the commands that fix the findings in place, by
@@ -276,17 +294,17 @@ fn shell(findings: &[&Finding]) -> String {
     if groups.is_empty() {
         out.push_str("\n# Nothing to fix in place.\n");
     }
-    let mut model_switched = false;
+    // Vaults moved off RBAC whose key commands have not been warned about yet.
+    let mut left_rbac: HashSet<&str> = HashSet::new();
     for (resource, steps) in groups {
         out.push_str(&format!("\n# Resource: {}\n", comment(resource)));
         for step in steps {
             out.push_str(&format!("# {}\n", heading(step.finding)));
             for command in &step.commands {
-                if model_switched && command.is_key_data_plane() {
-                    out.push_str(KEY_ACCESS_AFTER_SWITCH);
-                    model_switched = false;
+                if let Some(vault) = command.key_vault().filter(|v| left_rbac.remove(v)) {
+                    out.push_str(&key_access_after_switch(vault));
                 }
-                model_switched |= command.switches_permission_model();
+                left_rbac.extend(command.leaves_rbac());
                 let line = command.shell();
                 if done.insert(line.clone()) {
                     out.push_str(&line);
