@@ -329,3 +329,44 @@ fn no_colour_off_a_terminal() {
         .assert()
         .stdout(predicate::str::contains("\u{1b}[").not());
 }
+
+/// `--sarif-output` writes what `--format sarif` prints, beside the report asked for: one run
+/// gives the log and the file to upload (the Action relies on it).
+#[test]
+fn sarif_output_is_the_sarif_report_beside_any_format() {
+    let dir = std::env::temp_dir().join(format!("cmk-check-sarif-output-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let runs: [&[&str]; 2] = [
+        &[
+            "check",
+            "--snapshot",
+            "fixtures/fail/CMK004-purge-protection-absent.json",
+        ],
+        &["audit", "--snapshot", "fixtures/fleet/tenant.json"],
+    ];
+    for args in runs {
+        let sarif = cmk()
+            .args(args)
+            .args(["--now", NOW, "--format", "sarif"])
+            .output()
+            .unwrap();
+        assert_eq!(sarif.status.code(), Some(1), "{args:?}");
+        let file = dir.join(format!("{}.sarif", args[0]));
+        let human = cmk()
+            .args(args)
+            .args(["--now", NOW, "--format", "human", "--sarif-output"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert_eq!(human.status.code(), Some(1), "{args:?}");
+        let stdout = String::from_utf8_lossy(&human.stdout);
+        // The human report on stdout, not the SARIF.
+        assert!(stdout.contains("CMK00"), "{args:?}: {stdout}");
+        assert!(!stdout.trim_start().starts_with('{'), "{args:?}: {stdout}");
+        let written: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        let printed: serde_json::Value = serde_json::from_slice(&sarif.stdout).unwrap();
+        assert_eq!(written, printed, "{args:?}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

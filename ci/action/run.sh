@@ -68,17 +68,18 @@ install_cargo() {
   echo "$root/bin" >>"${GITHUB_PATH:?GITHUB_PATH is not set}"
 }
 
-# The count of `errors` or `warnings` in the one-line summary cmk-check writes to stderr.
+# The count of findings at level $2 (`error` or `warning`) in the SARIF file $1, leaving out the
+# exempted (suppressed) ones, as the summary line counts them. jq is on every GitHub runner.
 count() {
-  local line
-  line="$(grep -E '^[0-9]+ (errors?|clusters?)[ ,]' "$1" | tail -n 1 || true)"
-  grep -oE "[0-9]+ $2s?\b" <<<"$line" | head -n 1 | cut -d' ' -f1 || true
+  [ -s "$1" ] || return 0
+  jq --arg level "$2" \
+    '[.runs[].results[] | select(.level == $level and ((.suppressions // []) | length) == 0)] | length' "$1"
 }
 
 run() {
   cd "${INPUT_WORKING_DIRECTORY:-.}"
   local format="${INPUT_FORMAT:-github}" fail_on="${INPUT_FAIL_ON:-error}"
-  local sarif="${temp}/cmk-check.sarif" stderr="${temp}/cmk-check.stderr"
+  local sarif="${temp}/cmk-check.sarif"
   local -a args
   if [ -n "${INPUT_ARGS:-}" ]; then
     # Words split on whitespace, never evaluated: no quoting, no expansion.
@@ -92,18 +93,16 @@ run() {
   local arg
   for arg in "${args[@]}"; do
     case "$arg" in
-      --format | --format=* | --output | --output=* | -o | -o* | --fail-on | --fail-on=*)
+      --format | --format=* | --output | --output=* | -o | -o* | --fail-on | --fail-on=* | --sarif-output | --sarif-output=*)
         fail "args: ${arg%%=*} is set by the action (use its format and fail-on inputs; the SARIF file is its sarif-file output)"
         ;;
     esac
   done
   local code=0
-  cmk-check "${args[@]}" --fail-on "$fail_on" --format sarif --output "$sarif" 2>"$stderr" || code=$?
-  cat "$stderr" >&2
-  # Annotations and the job summary come from a second run in the format asked for.
-  if [ "$code" -ne 2 ] && [ "$format" != sarif ]; then
-    cmk-check "${args[@]}" --fail-on "$fail_on" --format "$format" || true
-  fi
+  # One run: the log in the format asked for (annotations and the job summary with `github`),
+  # and the SARIF file beside it, so Azure is read once.
+  rm -f "$sarif"
+  cmk-check "${args[@]}" --fail-on "$fail_on" --format "$format" --sarif-output "$sarif" || code=$?
   {
     echo "exit-code=$code"
     if [ "$code" -ne 2 ] && [ -s "$sarif" ]; then
@@ -111,8 +110,8 @@ run() {
     else
       echo "sarif-file="
     fi
-    echo "errors=$(count "$stderr" error)"
-    echo "warnings=$(count "$stderr" warning)"
+    echo "errors=$(count "$sarif" error)"
+    echo "warnings=$(count "$sarif" warning)"
   } >>"${GITHUB_OUTPUT:?GITHUB_OUTPUT is not set}"
 }
 

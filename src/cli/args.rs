@@ -222,6 +222,9 @@ pub struct ReportArgs {
     /// Plain prose for screen readers instead of drawn diagnostics (also: NO_GRAPHICS=1)
     #[arg(long)]
     pub narrated: bool,
+    /// Also write the report as SARIF to FILE, whatever --format shows (one run for both)
+    #[arg(long, value_name = "FILE")]
+    pub sarif_output: Option<PathBuf>,
     /// Also write the fixes to FILE: a script of the in-place `az` commands (run it yourself)
     #[arg(long, value_name = "FILE")]
     pub fix_script: Option<PathBuf>,

@@ -92,6 +92,21 @@ pub fn audit(args: &AuditArgs) -> Result<ExitCode, Problem> {
     super::fix_script(&args.report, &fixable)?;
     // The bodies read are no longer needed once every cluster is checked.
     drop(fleet);
+    if let Some(path) = &args.report.sarif_output {
+        std::fs::File::create(path)
+            .and_then(|file| {
+                write(
+                    &report,
+                    Format::Sarif,
+                    args.gate.fail_on.into(),
+                    &mut BufWriter::new(file),
+                )
+            })
+            .map_err(|source| CliError::Write {
+                path: path.clone(),
+                source,
+            })?;
+    }
     emit(
         &report,
         args.report.format.into(),

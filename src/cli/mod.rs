@@ -164,6 +164,14 @@ fn emit(
         }
         None => output::print(&text).map_err(CliError::Output)?,
     }
+    if let Some(path) = &args.sarif_output {
+        let sarif = render::render(reports, merged, Format::Sarif, style, fail_on)
+            .map_err(CliError::Render)?;
+        std::fs::write(path, sarif).map_err(|source| CliError::Write {
+            path: path.clone(),
+            source,
+        })?;
+    }
     if format == Format::Github {
         if let Some(path) = output::step_summary_path() {
             // Earlier steps of the job write to the same file: append.
