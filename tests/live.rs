@@ -549,13 +549,10 @@ async fn key_versions_are_read_across_next_links() {
     );
 }
 
-#[tokio::test]
-async fn an_existing_cluster_alone_gives_the_target() {
-    let snapshot = load("fixtures/fail/CMK018-existing-cluster-other-key.json");
+/// Reads `--cluster` alone from a fake ARM serving `snapshot` with `cluster` as its cluster, the
+/// vault found through Resource Graph.
+async fn read_through(snapshot: &Value, cluster: &Value) -> Live {
     let server = MockServer::start().await;
-    let mut cluster = snapshot["cluster"].clone();
-    // The key the cluster really uses is the clean one; the rest is read through the cluster.
-    cluster["properties"]["dataEncryption"]["primaryKeyUri"] = snapshot["keyUri"].clone();
     let mut served = snapshot.clone();
     served["cluster"] = cluster.clone();
     serve(&server, &served).await;
@@ -566,11 +563,20 @@ async fn an_existing_cluster_alone_gives_the_target() {
         .await;
     let only_cluster = Target {
         cluster: Some(
-            ResourceId::parse("--cluster", &id(&cluster), cmk_check::azure::CLUSTER_TYPE).unwrap(),
+            ResourceId::parse("--cluster", &id(cluster), cmk_check::azure::CLUSTER_TYPE).unwrap(),
         ),
         ..Target::default()
     };
-    let live = read(&server, &only_cluster).await;
+    read(&server, &only_cluster).await
+}
+
+#[tokio::test]
+async fn an_existing_cluster_alone_gives_the_target() {
+    let snapshot = load("fixtures/fail/CMK018-existing-cluster-other-key.json");
+    let mut cluster = snapshot["cluster"].clone();
+    // The key the cluster really uses is the clean one; the rest is read through the cluster.
+    cluster["properties"]["dataEncryption"]["primaryKeyUri"] = snapshot["keyUri"].clone();
+    let live = read_through(&snapshot, &cluster).await;
     assert!(
         check(&live.state).findings.is_empty(),
         "{:?}",
@@ -591,7 +597,6 @@ async fn an_existing_cluster_alone_gives_the_target() {
 #[tokio::test]
 async fn a_cluster_answered_in_another_case_is_checked_not_skipped() {
     let snapshot = load("fixtures/fail/CMK018-existing-cluster-other-key.json");
-    let server = MockServer::start().await;
     let mut cluster = snapshot["cluster"].clone();
     let mut encryption = cluster["properties"]
         .as_object_mut()
@@ -601,21 +606,7 @@ async fn a_cluster_answered_in_another_case_is_checked_not_skipped() {
     encryption.as_object_mut().unwrap().remove("primaryKeyUri");
     encryption["primarykeyuri"] = snapshot["keyUri"].clone();
     cluster["properties"]["dataencryption"] = encryption;
-    let mut served = snapshot.clone();
-    served["cluster"] = cluster.clone();
-    serve(&server, &served).await;
-    Mock::given(method("POST"))
-        .and(path("/providers/Microsoft.ResourceGraph/resources"))
-        .respond_with(ok(&json!({"data": [{"id": id(&snapshot["vault"])}]})))
-        .mount(&server)
-        .await;
-    let only_cluster = Target {
-        cluster: Some(
-            ResourceId::parse("--cluster", &id(&cluster), cmk_check::azure::CLUSTER_TYPE).unwrap(),
-        ),
-        ..Target::default()
-    };
-    let live = read(&server, &only_cluster).await;
+    let live = read_through(&snapshot, &cluster).await;
     let report = check(&live.state);
     assert!(report.findings.is_empty(), "{:?}", outcome(&report));
     // Passing because checked: the key was found through `primarykeyuri` and read.
