@@ -20,6 +20,7 @@ use cmk_check::source::live::target::{ResourceId, Target};
 use cmk_check::source::live::{self, Live};
 use cmk_check::source::snapshot;
 use cmk_check::source::template::{self, Placement};
+use cmk_check::state::State;
 use common::*;
 use serde_json::{json, Value};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -311,6 +312,17 @@ async fn both_are_read_with_the_rest_and_recorded_in_a_snapshot() {
     );
 }
 
+/// Each finding's code and whether it is unverified, over every target of a template or plan.
+fn merged_outcome<'a>(states: impl Iterator<Item = &'a State>) -> Vec<(String, bool)> {
+    let options = Options::new(NOW.parse().unwrap());
+    let reports: Vec<Report> = states.map(|state| engine::run(state, &options)).collect();
+    engine::merge(&reports)
+        .findings
+        .iter()
+        .map(|f| (f.code().to_string(), f.violation.unverified))
+        .collect()
+}
+
 fn template_outcome(change: impl FnOnce(&mut Value)) -> Vec<(String, bool)> {
     let text = std::fs::read_to_string(root().join("fixtures/templates/clean.json")).unwrap();
     let mut template: Value = serde_json::from_str(&text).unwrap();
@@ -323,17 +335,7 @@ fn template_outcome(change: impl FnOnce(&mut Value)) -> Vec<(String, bool)> {
         &Placement::default(),
     )
     .unwrap();
-    let options = Options::new(NOW.parse().unwrap());
-    let reports: Vec<Report> = parsed
-        .targets
-        .iter()
-        .map(|t| engine::run(&t.state, &options))
-        .collect();
-    engine::merge(&reports)
-        .findings
-        .iter()
-        .map(|f| (f.code().to_string(), f.violation.unverified))
-        .collect()
+    merged_outcome(parsed.targets.iter().map(|t| &t.state))
 }
 
 /// The clean template's setting, taken out of its resources.
@@ -485,17 +487,7 @@ fn plan_outcome(change: impl FnOnce(&mut Value)) -> Vec<(String, bool)> {
     }
     let parsed =
         terraform::parse("plan.json", plan.to_string(), None, &Placement::default()).unwrap();
-    let options = Options::new(NOW.parse().unwrap());
-    let reports: Vec<Report> = parsed
-        .targets
-        .iter()
-        .map(|t| engine::run(&t.state, &options))
-        .collect();
-    engine::merge(&reports)
-        .findings
-        .iter()
-        .map(|f| (f.code().to_string(), f.violation.unverified))
-        .collect()
+    merged_outcome(parsed.targets.iter().map(|t| &t.state))
 }
 
 #[test]
